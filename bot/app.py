@@ -1,0 +1,122 @@
+"""The Punchline client: intents, extensions, the command tree, the scheduler."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any, Protocol
+
+import discord
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from discord import app_commands
+from discord.ext import commands
+
+from bot.checks import NotModerator
+from bot.clock import Clock
+from bot.config import Settings
+from bot.engine import ContestEngine
+from bot.rules.captions import CaptionRejected
+from bot.rules.schedule import ScheduleError
+from bot.store import Store
+
+log = logging.getLogger(__name__)
+
+EXTENSIONS = ("bot.cogs.contest", "bot.cogs.captions", "bot.cogs.voting")
+
+
+class CaptionRanker(Protocol):
+    """What the results need from an AI ranker (``ranker.AsyncRanker`` provides it)."""
+
+    async def rank(self, description: str, captions: list[str]) -> Any: ...
+
+
+def intents() -> discord.Intents:
+    """Only what the bot uses: guilds (channels, threads) and reactions. No privileged intents."""
+    chosen = discord.Intents.none()
+    chosen.guilds = True
+    chosen.guild_reactions = True
+    return chosen
+
+
+class PunchlineBot(commands.Bot):
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        store: Store,
+        ai: CaptionRanker | None = None,
+        clock: Clock | None = None,
+        **options: Any,
+    ) -> None:
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            intents=intents(),
+            help_command=None,
+            allowed_mentions=discord.AllowedMentions.none(),
+            **options,
+        )
+        self.settings = settings
+        self.store = store
+        self.ai = ai
+        self.clock = clock or Clock()
+        self.scheduler = AsyncIOScheduler(timezone="UTC", job_defaults={"coalesce": True})
+        self.engine = ContestEngine(self)
+        self.tree.on_error = self.on_app_command_error
+
+    async def setup_hook(self) -> None:
+        for extension in EXTENSIONS:
+            await self.load_extension(extension)
+        if self.settings.dev_guild_id:
+            guild = discord.Object(self.settings.dev_guild_id)
+            self.tree.copy_global_to(guild=guild)
+            await self.tree.sync(guild=guild)
+        else:
+            await self.tree.sync()
+        self.scheduler.start()
+
+    async def on_ready(self) -> None:
+        """On every (re)connection that was not a RESUME: catch up and reconcile."""
+        log.info("connected as %s to %d guild(s)", self.user, len(self.guilds))
+        await self.engine.resume()
+
+    async def close(self) -> None:
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+        await super().close()
+
+    async def on_app_command_error(
+        self, interaction: discord.Interaction, error: app_commands.AppCommandError
+    ) -> None:
+        """Expected refusals are explained; anything else gets an apology with a reference."""
+        original = getattr(error, "original", error)
+        if isinstance(
+            original, CaptionRejected | ScheduleError | NotModerator | app_commands.NoPrivateMessage
+        ):
+            message = str(original)
+        elif isinstance(error, app_commands.CommandOnCooldown):
+            message = f"Slow down a little: try again in {error.retry_after:.0f} s."
+        elif isinstance(error, app_commands.CheckFailure):
+            message = "You can't use this command here."
+        else:
+            reference = uuid.uuid4().hex[:8]
+            log.error(
+                "command %s failed (ref %s)",
+                interaction.command and interaction.command.qualified_name,
+                reference,
+                exc_info=original,
+            )
+            message = f"Sorry, something went wrong on my side (reference `{reference}`). Please try again."
+        await reply(interaction, message)
+
+
+async def reply(interaction: discord.Interaction, content: str, **kwargs: Any) -> None:
+    """Answer ephemerally, whether or not the interaction was already answered or deferred."""
+    kwargs.setdefault("allowed_mentions", discord.AllowedMentions.none())
+    if interaction.response.type is discord.InteractionResponseType.deferred_channel_message:
+        await interaction.edit_original_response(content=content, **kwargs)  # fills in "thinking…"
+        return
+    kwargs.setdefault("ephemeral", True)
+    if interaction.response.is_done():
+        await interaction.followup.send(content, **kwargs)
+    else:
+        await interaction.response.send_message(content, **kwargs)

@@ -1,0 +1,1 @@
+"""One extension per area of the bot."""

@@ -1,0 +1,161 @@
+"""Announcing a closed contest: the crowd's ranking, the AI's beside it, and the results card."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+from collections import Counter
+from typing import TYPE_CHECKING
+
+import discord
+
+from bot import render
+from bot.rules.tally import EntryRatings, TallyLine, tally_contest
+from bot.text import NO_PINGS, clip, quote_caption
+from storage import audit, contests, entries, prompts, seasons, votes
+from storage.models import Contest, Entry, Placement
+
+if TYPE_CHECKING:
+    from bot.engine import ContestEngine
+
+log = logging.getLogger(__name__)
+SHOWN_LINES = 10
+MEDALS = {1: "🥇", 2: "🥈", 3: "🥉"}
+AI_TIMEOUT_S = 120
+
+
+async def tally(
+    engine: ContestEngine, contest: Contest
+) -> tuple[list[TallyLine], dict[int, Entry]]:
+    """The crowd ranking of the contest's live entries, from the stored ratings."""
+    live = await engine.store.call(entries.contest_entries, contest.id)
+    counts: dict[int, Counter] = {e.id: Counter() for e in live}
+    for rating in await engine.store.call(votes.contest_ratings, contest.id):
+        if rating.entry_id in counts:
+            counts[rating.entry_id][rating.rating] += 1
+    ratings = [
+        EntryRatings(e.id, e.author_id, (counts[e.id][1], counts[e.id][2], counts[e.id][3]))
+        for e in live
+    ]
+    return tally_contest(ratings), {e.id: e for e in live}
+
+
+async def ai_ranking(engine: ContestEngine, description: str, ordered: list[Entry]):
+    """The AI ranker's view, or None when there is no ranker or it fails (the crowd decides alone)."""
+    ranker = engine.bot.ai
+    if ranker is None or len(ordered) < 2:
+        return None
+    try:
+        return await asyncio.wait_for(
+            ranker.rank(description, [e.text for e in ordered]), AI_TIMEOUT_S
+        )
+    except Exception:  # a broken model must never stop the results
+        log.exception("AI ranking failed; announcing the crowd's ranking alone")
+        return None
+
+
+async def announce_results(engine: ContestEngine, contest: Contest) -> None:
+    """Post the results once and store the placements for the leaderboards."""
+    lines, by_id = await tally(engine, contest)
+    await engine.store.call(
+        seasons.save_placements,
+        contest.id,
+        [
+            Placement(
+                contest.id,
+                line.entry_id,
+                line.author_id,
+                line.rank,
+                len(lines),
+                line.mean,
+                line.lower_bound,
+                line.votes,
+                line.points,
+            )
+            for line in lines
+        ],
+    )
+    prompt = (
+        await engine.store.call(prompts.get_prompt, contest.prompt_id)
+        if contest.prompt_id
+        else None
+    )
+    ordered = [by_id[line.entry_id] for line in lines]
+    ai = await ai_ranking(engine, prompt.description if prompt else "", ordered)
+
+    embed = discord.Embed(title=f"🏆 Results · {contest.day}", colour=discord.Colour.gold())
+    embed.description = crowd_text(lines, by_id) if lines else "No captions this time. Tomorrow!"
+    if ai is not None:
+        embed.add_field(name="🤖 The AI's ranking", value=ai_text(ai, lines, ordered), inline=False)
+    names = {
+        line.author_id: await _display_name(engine, contest.guild_id, line.author_id)
+        for line in lines[:3]
+    }
+    card_lines = [
+        render.CardLine(
+            line.rank, by_id[line.entry_id].text, names[line.author_id], line.votes, line.mean
+        )
+        for line in lines[:3]
+    ]
+    image = (
+        await engine.store.call(prompts.prompt_image, contest.prompt_id)
+        if contest.prompt_id
+        else None
+    )
+    card = await asyncio.to_thread(
+        render.results_card, f"Results · {contest.day}", card_lines, image
+    )
+    embed.set_image(url="attachment://results.png")
+    channel = await engine.channel(contest.channel_id)
+    message = await channel.send(
+        embed=embed, file=discord.File(io.BytesIO(card), "results.png"), allowed_mentions=NO_PINGS
+    )
+    await engine.store.call(contests.set_message_ids, contest.id, results_message_id=message.id)
+    await engine.store.call(
+        audit.log_action,
+        contest.guild_id,
+        None,
+        "contest.results",
+        f"contest:{contest.id}",
+        {"entries": len(lines)},
+        now=engine.clock.now(),
+    )
+
+
+def crowd_text(lines: list[TallyLine], by_id: dict[int, Entry]) -> str:
+    rows = []
+    for line in lines[:SHOWN_LINES]:
+        entry = by_id[line.entry_id]
+        n1, n2, n3 = line.counts
+        rows.append(
+            f"{MEDALS.get(line.rank, f'**{line.rank}.**')} **Entry #{entry.number}** by "
+            f"<@{entry.author_id}>\n> {quote_caption(entry.text)}\n"
+            f"😂 {n3} · 🙂 {n2} · 😐 {n1} · mean {line.mean:.2f}"
+        )
+    if len(lines) > SHOWN_LINES:
+        rows.append(f"…and {len(lines) - SHOWN_LINES} more. Thanks, everyone!")
+    return clip("\n\n".join(rows), 4096)
+
+
+def ai_text(ai, lines: list[TallyLine], ordered: list[Entry]) -> str:
+    """The AI's top three beside the crowd's, with whether they agree on the winner."""
+    picks = [ordered[i] for i in ai.order[:3]]
+    top = " · ".join(f"#{e.number}" for e in picks)
+    agree = (
+        "agrees with the crowd's winner ✅"
+        if picks[0].id == lines[0].entry_id
+        else f"picked Entry #{picks[0].number}; the crowd picked Entry #{ordered[0].number}"
+    )
+    return clip(f"Top picks: {top}\nIts winner {agree} (confidence {ai.confidence:.0%}).", 1024)
+
+
+async def _display_name(engine: ContestEngine, guild_id: int, user_id: int) -> str:
+    guild = engine.bot.get_guild(guild_id)
+    member = guild.get_member(user_id) if guild else None
+    if member is not None:
+        return member.display_name
+    try:
+        return (await engine.bot.fetch_user(user_id)).display_name
+    except discord.HTTPException:
+        return f"member {user_id}"

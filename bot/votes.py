@@ -1,0 +1,255 @@
+"""Emoji voting: posting entries, turning reactions into ratings, and reconciling after downtime."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+import discord
+
+from bot.rules.schedule import Phase
+from bot.rules.voting import EMOJI_RATINGS, VoteGates, Voter, VoteRefused, check_vote
+from bot.text import NO_PINGS, quote_caption, timestamp
+from storage import contests, entries, votes
+from storage.models import Contest, Entry, GuildSettings
+from storage.votes import Rating
+
+if TYPE_CHECKING:
+    from bot.engine import ContestEngine
+
+log = logging.getLogger(__name__)
+RATING_EMOJI_ORDER = ("😂", "🙂", "😐")
+
+
+def gates_of(settings: GuildSettings | None) -> VoteGates:
+    if settings is None:
+        return VoteGates()
+    return VoteGates(
+        timedelta(days=settings.min_account_age_days), timedelta(days=settings.min_member_days)
+    )
+
+
+class VoteKeeper:
+    def __init__(self, engine: ContestEngine) -> None:
+        self.engine = engine
+        self.bot = engine.bot
+        self.store = engine.store
+        # The emoji each member last chose per message, and reactions the bot itself removed:
+        # in memory only, to tell a member's switch (😂 → 🙂) from their withdrawal.
+        self._latest: dict[tuple[int, int], str] = {}
+        self._removed_by_bot: set[tuple[int, int, str]] = set()
+
+    # -- posting -------------------------------------------------------------------------------
+
+    async def voting_channel(self, contest: Contest) -> discord.abc.Messageable:
+        """The thread under the prompt where entries are posted (made on first use)."""
+        if contest.thread_id is not None:
+            return await self.engine.channel(contest.thread_id)
+        channel = await self.engine.channel(contest.channel_id)
+        try:
+            prompt = await channel.fetch_message(contest.prompt_message_id)
+            thread = await prompt.create_thread(
+                name=f"Vote · {contest.day}", auto_archive_duration=1440
+            )
+        except discord.HTTPException as exc:  # no thread permission: vote in the channel itself
+            log.warning(
+                "contest %s: cannot open a thread (%s); posting entries in the channel",
+                contest.id,
+                exc,
+            )
+            thread = channel
+        await self.store.call(contests.set_message_ids, contest.id, thread_id=thread.id)
+        await thread.send(
+            f"🗳️ **Voting is open** until {timestamp(contest.closes_at)}. Rate each entry: "
+            "😂 funny · 🙂 somewhat · 😐 not funny. One rating per entry (a new emoji replaces "
+            "your old one); you can't rate your own.",
+            allowed_mentions=NO_PINGS,
+        )
+        return thread
+
+    async def post_entry(self, target: discord.abc.Messageable, entry: Entry) -> None:
+        message = await target.send(
+            f"**Entry #{entry.number}**\n>>> {quote_caption(entry.text)}", allowed_mentions=NO_PINGS
+        )
+        await self.store.call(entries.set_entry_message, entry.id, message.id)
+        for emoji in RATING_EMOJI_ORDER:
+            await message.add_reaction(emoji)
+
+    # -- live reactions ------------------------------------------------------------------------
+
+    async def reaction_added(self, payload: discord.RawReactionActionEvent) -> None:
+        rating = EMOJI_RATINGS.get(str(payload.emoji))
+        if rating is None or payload.guild_id is None or payload.user_id == self.bot.user.id:
+            return
+        emoji, key = str(payload.emoji), (payload.message_id, payload.user_id)
+        async with self.engine.lock(payload.guild_id):
+            entry = await self.store.call(entries.entry_by_message, payload.message_id)
+            if entry is None:
+                return
+            contest = await self.store.call(contests.get_contest, entry.contest_id)
+            member = payload.member
+            voter = Voter(
+                payload.user_id,
+                bool(member and member.bot),
+                discord.utils.snowflake_time(payload.user_id),
+                member.joined_at if member else None,
+            )
+            try:
+                check_vote(
+                    phase=Phase(contest.phase),
+                    voter=voter,
+                    entry_author_id=entry.author_id,
+                    entry_live=entry.status == "active",
+                    gates=gates_of(await self.engine.settings(contest.guild_id)),
+                    now=self.engine.clock.now(),
+                )
+            except VoteRefused as refusal:
+                log.debug("vote refused on entry %s by %s: %s", entry.id, payload.user_id, refusal)
+                await self._remove_reaction(payload, emoji)
+                return
+            await self.store.call(
+                votes.record_vote,
+                entry.id,
+                payload.user_id,
+                rating,
+                "emoji",
+                self.engine.clock.now(),
+            )
+            previous, self._latest[key] = self._latest.get(key), emoji
+            if (
+                previous is not None and previous != emoji
+            ):  # one rating per entry: drop the old emoji
+                await self._remove_reaction(payload, previous)
+
+    async def reaction_removed(self, payload: discord.RawReactionActionEvent) -> None:
+        rating = EMOJI_RATINGS.get(str(payload.emoji))
+        if rating is None or payload.guild_id is None:
+            return
+        emoji, key = str(payload.emoji), (payload.message_id, payload.user_id)
+        async with self.engine.lock(payload.guild_id):
+            if (*key, emoji) in self._removed_by_bot:
+                self._removed_by_bot.discard(
+                    (*key, emoji)
+                )  # our own clean-up, not the member's choice
+                return
+            entry = await self.store.call(entries.entry_by_message, payload.message_id)
+            if entry is None:
+                return
+            contest = await self.store.call(contests.get_contest, entry.contest_id)
+            if contest.phase == Phase.VOTING:
+                await self.store.call(votes.remove_vote, entry.id, payload.user_id, rating)
+            if self._latest.get(key) == emoji:
+                del self._latest[key]
+
+    def forget(self, message_ids: set[int]) -> None:
+        """Drop the in-memory reaction state of a closed contest's entries."""
+        self._latest = {k: v for k, v in self._latest.items() if k[0] not in message_ids}
+        self._removed_by_bot = {k for k in self._removed_by_bot if k[0] not in message_ids}
+
+    async def reactions_cleared(
+        self, guild_id: int | None, message_id: int, emoji: str | None
+    ) -> None:
+        """A moderator cleared all reactions (or one emoji's) from an entry: those votes go too."""
+        rating = EMOJI_RATINGS.get(emoji) if emoji is not None else None
+        if guild_id is None or (emoji is not None and rating is None):
+            return
+        async with self.engine.lock(guild_id):
+            entry = await self.store.call(entries.entry_by_message, message_id)
+            if entry is None:
+                return
+            contest = await self.store.call(contests.get_contest, entry.contest_id)
+            if contest.phase == Phase.VOTING:
+                await self.store.call(votes.clear_emoji_votes, entry.id, rating)
+
+    async def _remove_reaction(self, payload: discord.RawReactionActionEvent, emoji: str) -> None:
+        """Take a member's reaction away, when the bot has Manage Messages (else leave it be)."""
+        channel = self.bot.get_channel(payload.channel_id)
+        if channel is None or not channel.permissions_for(channel.guild.me).manage_messages:
+            return
+        self._removed_by_bot.add((payload.message_id, payload.user_id, emoji))
+        try:
+            await channel.get_partial_message(payload.message_id).remove_reaction(
+                emoji, discord.Object(payload.user_id)
+            )
+        except discord.HTTPException as exc:
+            self._removed_by_bot.discard((payload.message_id, payload.user_id, emoji))
+            if not isinstance(exc, discord.NotFound):
+                log.warning("could not remove a reaction: %s", exc)
+
+    # -- reconciliation ------------------------------------------------------------------------
+
+    async def reconcile(self, contest: Contest) -> tuple[int, int]:
+        """Make the stored emoji votes match the reactions now on the entries; (added, removed).
+
+        Catches votes made and withdrawn while the bot was offline. The caller holds the guild lock.
+        """
+        target = await self.voting_channel(contest)
+        settings = await self.engine.settings(contest.guild_id)
+        gates, now = gates_of(settings), self.engine.clock.now()
+        stored = {
+            (r.entry_id, r.voter_id): r.rating
+            for r in await self.store.call(votes.contest_ratings, contest.id, source="emoji")
+        }
+        chosen: dict[tuple[int, int], int] = {}
+        for entry in await self.store.call(entries.contest_entries, contest.id):
+            if entry.message_id is None:
+                continue
+            try:
+                message = await target.fetch_message(entry.message_id)
+            except discord.NotFound:
+                continue
+            seen = await self._reactions_by_user(message)
+            for user, ratings in seen.items():
+                voter = Voter(
+                    user.id, user.bot, user.created_at, await self._joined_at(contest, user, gates)
+                )
+                try:
+                    check_vote(
+                        phase=Phase.VOTING,
+                        voter=voter,
+                        entry_author_id=entry.author_id,
+                        entry_live=True,
+                        gates=gates,
+                        now=now,
+                    )
+                except VoteRefused:
+                    continue
+                previous = stored.get((entry.id, user.id))
+                chosen[(entry.id, user.id)] = previous if previous in ratings else min(ratings)
+        observed = [Rating(e, v, r, "emoji") for (e, v), r in chosen.items()]
+        added, removed = await self.store.call(votes.replace_emoji_votes, contest.id, observed, now)
+        if added or removed:
+            log.info("contest %s: reconciled reactions (+%d, -%d)", contest.id, added, removed)
+        return added, removed
+
+    async def _reactions_by_user(
+        self, message: discord.Message
+    ) -> dict[discord.abc.User, set[int]]:
+        by_user: dict[discord.abc.User, set[int]] = defaultdict(set)
+        present = {str(r.emoji): r for r in message.reactions}
+        for emoji in RATING_EMOJI_ORDER:
+            reaction = present.get(emoji)
+            if reaction is None or not reaction.me:
+                await message.add_reaction(emoji)  # a crash between posting and reacting
+            if reaction is None or reaction.count <= int(reaction.me):
+                continue
+            async for user in reaction.users(limit=None):
+                if user.id != self.bot.user.id:
+                    by_user[user].add(EMOJI_RATINGS[emoji])
+            await asyncio.sleep(0)
+        return by_user
+
+    async def _joined_at(self, contest: Contest, user: discord.abc.User, gates: VoteGates):
+        if not gates.min_membership:
+            return None
+        guild = self.bot.get_guild(contest.guild_id)
+        member = guild.get_member(user.id) if guild else None
+        if member is None and guild is not None:
+            try:
+                member = await guild.fetch_member(user.id)
+            except discord.NotFound:
+                return None
+        return member.joined_at if member else None

@@ -1,0 +1,127 @@
+"""Votes (one rating per person per entry, enforced by UNIQUE) and ballot exposures."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlite_utils import Database
+
+from storage.db import to_iso, transaction
+
+
+@dataclass(frozen=True)
+class Rating:
+    entry_id: int
+    voter_id: int
+    rating: int
+    source: str
+
+
+def record_vote(
+    db: Database, entry_id: int, voter_id: int, rating: int, source: str, now: datetime
+) -> None:
+    """Store a rating; a later rating by the same person on the same entry replaces the earlier."""
+    db.execute(
+        "INSERT INTO votes (entry_id, voter_id, rating, source, created_at, updated_at)"
+        " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (entry_id, voter_id) DO UPDATE SET"
+        " rating = excluded.rating, source = excluded.source, updated_at = excluded.updated_at",
+        [entry_id, voter_id, rating, source, to_iso(now), to_iso(now)],
+    )
+
+
+def remove_vote(db: Database, entry_id: int, voter_id: int, rating: int | None = None) -> bool:
+    """Delete a person's rating of an entry; with ``rating``, only if that is the stored one.
+
+    Removing the 😂 reaction after switching to 🙂 must not delete the 🙂 vote.
+    """
+    if rating is None:
+        cursor = db.execute(
+            "DELETE FROM votes WHERE entry_id = ? AND voter_id = ?", [entry_id, voter_id]
+        )
+    else:
+        cursor = db.execute(
+            "DELETE FROM votes WHERE entry_id = ? AND voter_id = ? AND rating = ?",
+            [entry_id, voter_id, rating],
+        )
+    return cursor.rowcount > 0
+
+
+def contest_ratings(db: Database, contest_id: int, *, source: str | None = None) -> list[Rating]:
+    """Every rating on the contest's entries (live or not), optionally of one source."""
+    sql = (
+        "SELECT v.entry_id, v.voter_id, v.rating, v.source FROM votes v"
+        " JOIN entries e ON e.id = v.entry_id WHERE e.contest_id = ?"
+    )
+    params: list = [contest_id]
+    if source is not None:
+        sql, params = sql + " AND v.source = ?", [*params, source]
+    return [Rating(*row) for row in db.execute(sql + " ORDER BY v.id", params).fetchall()]
+
+
+def replace_emoji_votes(
+    db: Database, contest_id: int, observed: Iterable[Rating], now: datetime
+) -> tuple[int, int]:
+    """Make the contest's emoji votes equal to what the reactions show now; returns (upserted, deleted).
+
+    Used when the bot starts and before closing: votes cast while it was offline are added,
+    reactions removed while it was offline take their votes with them. Ballot votes are untouched.
+    """
+    observed = list(observed)
+    wanted = {(r.entry_id, r.voter_id): r.rating for r in observed}
+    with transaction(db):
+        stored = {
+            (r.entry_id, r.voter_id): r.rating
+            for r in contest_ratings(db, contest_id, source="emoji")
+        }
+        deleted = 0
+        for key in stored.keys() - wanted.keys():
+            deleted += remove_vote(db, *key)
+        upserted = 0
+        for (entry_id, voter_id), rating in wanted.items():
+            if stored.get((entry_id, voter_id)) != rating:
+                record_vote(db, entry_id, voter_id, rating, "emoji", now)
+                upserted += 1
+    return upserted, deleted
+
+
+def log_exposure(
+    db: Database, contest_id: int, entry_id: int, voter_id: int, now: datetime
+) -> None:
+    """Record that a ballot showed this entry to this voter."""
+    db.execute(
+        "INSERT INTO exposures (contest_id, entry_id, voter_id, shown_at) VALUES (?, ?, ?, ?)",
+        [contest_id, entry_id, voter_id, to_iso(now)],
+    )
+
+
+def exposure_counts(db: Database, contest_id: int) -> dict[int, int]:
+    """How many times each entry was shown on ballots."""
+    rows = db.execute(
+        "SELECT entry_id, count(*) FROM exposures WHERE contest_id = ? GROUP BY entry_id",
+        [contest_id],
+    ).fetchall()
+    return dict(rows)
+
+
+def seen_by(db: Database, contest_id: int, voter_id: int) -> set[int]:
+    """The entries a voter has already been shown or has rated in this contest."""
+    shown = db.execute(
+        "SELECT entry_id FROM exposures WHERE contest_id = ? AND voter_id = ?",
+        [contest_id, voter_id],
+    ).fetchall()
+    rated = db.execute(
+        "SELECT v.entry_id FROM votes v JOIN entries e ON e.id = v.entry_id"
+        " WHERE e.contest_id = ? AND v.voter_id = ?",
+        [contest_id, voter_id],
+    ).fetchall()
+    return {row[0] for row in shown} | {row[0] for row in rated}
+
+
+def clear_emoji_votes(db: Database, entry_id: int, rating: int | None = None) -> int:
+    """Drop an entry's emoji votes (all, or one rating's) when its reactions are cleared."""
+    sql, params = "DELETE FROM votes WHERE entry_id = ? AND source = 'emoji'", [entry_id]
+    if rating is not None:
+        sql, params = sql + " AND rating = ?", [*params, rating]
+    return db.execute(sql, params).rowcount
