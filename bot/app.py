@@ -80,7 +80,10 @@ class PunchlineBot(commands.Bot):
         await self.engine.resume()
 
     async def close(self) -> None:
+        """Stop scheduling, let contest steps already running finish, then disconnect."""
         if self.scheduler.running:
+            self.scheduler.pause()  # no new jobs; shutting down would cancel the running ones
+            await self.engine.drain()
             self.scheduler.shutdown(wait=False)
         await super().close()
 

@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 PROMPT_FILE = "prompt.png"
+DRAIN_SECONDS = 30.0
 
 
 def schedule_of(settings: GuildSettings) -> Schedule:
@@ -60,6 +61,16 @@ class ContestEngine:
     def lock(self, guild_id: int) -> asyncio.Lock:
         """Serialises the contest steps of one guild; guilds run independently."""
         return self._locks[guild_id]
+
+    async def drain(self) -> None:
+        """Wait (up to :data:`DRAIN_SECONDS`) for every guild's running contest step to finish."""
+        try:
+            async with asyncio.timeout(DRAIN_SECONDS):
+                for lock in list(self._locks.values()):
+                    async with lock:
+                        pass
+        except TimeoutError:
+            log.warning("shutting down with a contest step still running; it resumes on restart")
 
     async def settings(self, guild_id: int) -> GuildSettings | None:
         return await self.store.call(guilds.get_settings, guild_id)

@@ -1,0 +1,270 @@
+"""Interactions: INTERACTION_CREATE going out, callbacks and webhook follow-ups coming back.
+
+Each interaction is tracked by an :class:`InteractionResult` that tests hold on to; it updates
+as the bot responds, edits its response and sends follow-ups.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import payloads
+from .bodies import RequestBody
+from .errors import DiscordAPIError, invalid_form_body, unknown
+from .service import DiscordService
+from .state import EPHEMERAL_FLAG, LOADING_FLAG, Attachment, InteractionStamp, Message
+from .waiting import ChangeNotifier
+
+PING, APPLICATION_COMMAND, MESSAGE_COMPONENT, AUTOCOMPLETE, MODAL_SUBMIT = 1, 2, 3, 4, 5
+
+PONG, CHANNEL_MESSAGE, DEFERRED_CHANNEL_MESSAGE, DEFERRED_UPDATE_MESSAGE = 1, 4, 5, 6
+UPDATE_MESSAGE, AUTOCOMPLETE_RESULT, MODAL = 7, 8, 9
+
+_MESSAGE_RESPONSES = {
+    CHANNEL_MESSAGE,
+    DEFERRED_CHANNEL_MESSAGE,
+    DEFERRED_UPDATE_MESSAGE,
+    UPDATE_MESSAGE,
+}
+_ATTACHMENT_SIZE_LIMIT = 10 * 1024 * 1024
+
+
+@dataclass
+class InteractionResult:
+    """How the bot answered one interaction; fields update live as the bot keeps responding.
+
+    ``response_type`` is the callback type (4 message, 5 deferred, 6 deferred update,
+    7 update, 8 autocomplete, 9 modal). ``original`` is the response message (for 6/7, the
+    message whose component was used); ``content``, ``embeds``, ``files``, ``components`` and
+    ``ephemeral`` read from it.
+    """
+
+    id: int
+    token: str
+    type: int
+    guild_id: int
+    channel_id: int
+    user_id: int
+    name: str | None = None
+    source_message_id: int | None = None
+    response_type: int | None = None
+    original: Message | None = None
+    followups: list[Message] = field(default_factory=list)
+    modal: dict[str, Any] | None = None
+    choices: list[dict[str, Any]] | None = None
+    notifier: ChangeNotifier | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def responded(self) -> bool:
+        return self.response_type is not None
+
+    @property
+    def content(self) -> str | None:
+        return None if self.original is None else self.original.content
+
+    @property
+    def ephemeral(self) -> bool:
+        return self.original is not None and self.original.ephemeral
+
+    @property
+    def embeds(self) -> list[dict[str, Any]]:
+        return [] if self.original is None else self.original.embeds
+
+    @property
+    def files(self) -> list[Attachment]:
+        return [] if self.original is None else self.original.attachments
+
+    @property
+    def components(self) -> list[dict[str, Any]]:
+        return [] if self.original is None else self.original.components
+
+    @property
+    def loading(self) -> bool:
+        """Deferred with "thinking…" and not yet filled in."""
+        return self.original is not None and bool(self.original.flags & LOADING_FLAG)
+
+    async def wait_for_response(self) -> InteractionResult:
+        """Wait until the bot answered and, if it deferred with "thinking…", filled it in."""
+        await self._wait(lambda: self.responded and not self.loading, "a response")
+        return self
+
+    async def wait_for_followups(self, count: int = 1) -> list[Message]:
+        """Wait until the bot sent at least ``count`` follow-ups; returns all of them."""
+        await self._wait(lambda: len(self.followups) >= count, f"{count} follow-up(s)")
+        return list(self.followups)
+
+    async def _wait(self, check: Callable[[], bool], what: str) -> None:
+        if self.notifier is None:
+            raise RuntimeError("this result is not attached to an emulator")
+        await self.notifier.wait_for(check, f"{what} to interaction {self.id}")
+
+
+class InteractionHub:
+    """Creates interactions and applies the bot's callbacks and webhook calls to them."""
+
+    def __init__(self, service: DiscordService) -> None:
+        self._service = service
+        self._by_token: dict[str, InteractionResult] = {}
+
+    @property
+    def results(self) -> list[InteractionResult]:
+        """Every interaction so far, oldest first."""
+        return list(self._by_token.values())
+
+    def render(self, message: Message) -> dict[str, Any]:
+        return self._service.render(message)
+
+    def create(
+        self,
+        kind: int,
+        *,
+        guild_id: int,
+        channel_id: int,
+        user_id: int,
+        data: dict[str, Any],
+        source: Message | None = None,
+        name: str | None = None,
+    ) -> InteractionResult:
+        """Dispatch INTERACTION_CREATE for ``user_id`` and start tracking the answer."""
+        service, state = self._service, self._service.state
+        member = state.member(guild_id, user_id)
+        channel = state.channel(channel_id)
+        user_perms = service.permissions(channel_id, user_id)
+        result = InteractionResult(
+            id=state.ids.now(),
+            token=secrets.token_urlsafe(48),
+            type=kind,
+            guild_id=guild_id,
+            channel_id=channel_id,
+            user_id=user_id,
+            name=name,
+            source_message_id=None if source is None else source.id,
+            notifier=service.notifier,
+        )
+        payload: dict[str, Any] = {
+            "id": str(result.id),
+            "application_id": str(state.application_id),
+            "type": kind,
+            "data": data,
+            "guild_id": str(guild_id),
+            "guild": {"id": str(guild_id), "locale": "en-US", "features": []},
+            "channel_id": str(channel_id),
+            "channel": payloads.channel_payload(channel, permissions=user_perms),
+            "member": payloads.member_payload(state, member, permissions=user_perms),
+            "token": result.token,
+            "version": 1,
+            "app_permissions": str(service.permissions(channel_id, state.bot_user_id)),
+            "locale": "en-US",
+            "guild_locale": "en-US",
+            "entitlements": [],
+            "authorizing_integration_owners": {"0": str(guild_id)},
+            "context": 0,
+            "attachment_size_limit": _ATTACHMENT_SIZE_LIMIT,
+        }
+        if source is not None:
+            payload["message"] = service.render(source)
+        self._by_token[result.token] = result
+        service.gateway.dispatch("INTERACTION_CREATE", payload)
+        return result
+
+    def _find(self, token: str, interaction_id: int | None = None) -> InteractionResult:
+        result = self._by_token.get(token)
+        if result is None or (interaction_id is not None and result.id != interaction_id):
+            raise unknown("interaction" if interaction_id is not None else "Webhook")
+        return result
+
+    # -- POST /interactions/{id}/{token}/callback ----------------------------------------
+
+    def respond(self, interaction_id: int, token: str, body: RequestBody) -> dict[str, Any]:
+        """Apply an initial response and return Discord's ``with_response`` answer."""
+        result = self._find(token, interaction_id)
+        if result.responded:
+            raise DiscordAPIError(400, 40060, "Interaction has already been acknowledged.")
+        kind = int(body.payload.get("type", 0))
+        data = dict(body.payload.get("data") or {})
+        inner = RequestBody(data, body.uploads)
+        source = self._source(result)
+        if kind in (DEFERRED_UPDATE_MESSAGE, UPDATE_MESSAGE) and source is None:
+            raise invalid_form_body("type", "This interaction has no message to update.")
+        if kind == CHANNEL_MESSAGE:
+            result.original = self._post(result, inner)
+        elif kind == DEFERRED_CHANNEL_MESSAGE:
+            flags = LOADING_FLAG | (int(data.get("flags") or 0) & EPHEMERAL_FLAG)
+            result.original = self._post(result, RequestBody({}), extra_flags=flags)
+        elif kind == DEFERRED_UPDATE_MESSAGE:
+            result.original = source
+        elif kind == UPDATE_MESSAGE and source is not None:
+            result.original = self._service.edit_message(source, inner, 0, check_author=False)
+        elif kind == AUTOCOMPLETE_RESULT and result.type == AUTOCOMPLETE:
+            result.choices = list(data.get("choices") or [])
+        elif kind == MODAL and result.type in (APPLICATION_COMMAND, MESSAGE_COMPONENT):
+            result.modal = data
+        elif not (kind == PONG and result.type == PING):
+            raise invalid_form_body(
+                "type", f"Response type {kind} is invalid for this interaction."
+            )
+        result.response_type = kind
+        self._service.notifier.notify()
+        return self._callback_answer(result, kind)
+
+    def _callback_answer(self, result: InteractionResult, kind: int) -> dict[str, Any]:
+        interaction: dict[str, Any] = {"id": str(result.id), "type": result.type}
+        answer: dict[str, Any] = {"interaction": interaction}
+        if kind in _MESSAGE_RESPONSES and result.original is not None:
+            interaction.update(
+                response_message_id=str(result.original.id),
+                response_message_loading=result.loading,
+                response_message_ephemeral=result.ephemeral,
+            )
+            answer["resource"] = {"type": kind, "message": self._service.render(result.original)}
+        return answer
+
+    def _source(self, result: InteractionResult) -> Message | None:
+        if result.source_message_id is None:
+            return None
+        return self._service.state.messages.get(result.source_message_id)
+
+    def _post(self, result: InteractionResult, body: RequestBody, extra_flags: int = 0) -> Message:
+        stamp = InteractionStamp(result.id, result.type, result.user_id, result.name)
+        return self._service.post_message(
+            result.channel_id,
+            self._service.state.bot_user_id,
+            body,
+            check_permissions=False,
+            interaction=stamp,
+            extra_flags=extra_flags,
+        )
+
+    # -- /webhooks/{application_id}/{token} ----------------------------------------------
+
+    def followup(self, token: str, body: RequestBody) -> Message:
+        """``POST /webhooks/{app}/{token}``: a follow-up message (after the initial response)."""
+        result = self._find(token)
+        if not result.responded:
+            raise unknown("Webhook")
+        message = self._post(result, body)
+        result.followups.append(message)
+        self._service.notifier.notify()
+        return message
+
+    def message(self, token: str, message_id: str) -> Message:
+        """The response (``@original``) or a follow-up, as the webhook routes address them."""
+        result = self._find(token)
+        candidates = [result.original] if message_id == "@original" else result.followups
+        for message in candidates:
+            if message is None or message.deleted:
+                continue
+            if message_id == "@original" or message.id == int(message_id):
+                return message
+        raise unknown("Message")
+
+    def edit(self, token: str, message_id: str, body: RequestBody) -> Message:
+        message = self.message(token, message_id)
+        return self._service.edit_message(message, body, 0, check_author=False)
+
+    def delete(self, token: str, message_id: str) -> None:
+        message = self.message(token, message_id)
+        self._service.delete_message(message, 0, check=False)

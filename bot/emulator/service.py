@@ -1,0 +1,375 @@
+"""What happens when someone (the bot or a test's user) acts: permission checks, state changes,
+and the gateway dispatches that follow. REST handlers and the test API both go through here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+from . import payloads
+from .bodies import RequestBody, build_attachments, check_content
+from .errors import DiscordAPIError, invalid_form_body
+from .gateway import GatewayServer, Intent
+from .mentions import resolve_pings
+from .permissions import Permission, channel_permissions, require
+from .state import (
+    EPHEMERAL_FLAG,
+    LOADING_FLAG,
+    Channel,
+    ChannelType,
+    InteractionStamp,
+    Message,
+    State,
+)
+from .waiting import ChangeNotifier
+
+MAX_REACTIONS = 20
+_REPLY = 19
+
+
+class DiscordService:
+    """Applies Discord's rules to actions and tells the gateway about their effects."""
+
+    def __init__(
+        self,
+        state: State,
+        gateway: GatewayServer,
+        notifier: ChangeNotifier,
+        base_url: Callable[[], str],
+    ) -> None:
+        self.state = state
+        self.gateway = gateway
+        self.notifier = notifier
+        self._base_url = base_url
+
+    def permissions(self, channel_id: int, user_id: int) -> int:
+        """``user_id``'s effective permissions in a channel or thread."""
+        channel = self.state.channel(channel_id)
+        guild = self.state.guild(channel.guild_id)
+        parent = self.state.channels.get(channel.parent_id) if channel.parent_id else None
+        return channel_permissions(guild, channel, parent, user_id)
+
+    def render(self, message: Message) -> dict[str, Any]:
+        """The message as Discord's JSON."""
+        return payloads.message_payload(self.state, message, self._base_url())
+
+    # -- messages ------------------------------------------------------------------------
+
+    def post_message(
+        self,
+        channel_id: int,
+        author_id: int,
+        body: RequestBody,
+        *,
+        check_permissions: bool = True,
+        interaction: InteractionStamp | None = None,
+        extra_flags: int = 0,
+    ) -> Message:
+        """Create a message; interaction responses skip channel checks, as on Discord."""
+        channel = self.state.channel(channel_id)
+        perms = self.permissions(channel_id, author_id)
+        if check_permissions:
+            send = (
+                Permission.SEND_MESSAGES_IN_THREADS
+                if channel.is_thread
+                else Permission.SEND_MESSAGES
+            )
+            require(perms, Permission.VIEW_CHANNEL | send)
+            if body.uploads:
+                require(perms, Permission.ATTACH_FILES)
+        payload = body.payload
+        flags = int(payload.get("flags") or 0) | extra_flags
+        if interaction is None:
+            flags &= ~EPHEMERAL_FLAG
+        message = Message(
+            id=self.state.ids.now(),
+            channel_id=channel_id,
+            guild_id=channel.guild_id,
+            author_id=author_id,
+            content=check_content(payload.get("content")),
+            embeds=list(payload.get("embeds") or []),
+            components=list(payload.get("components") or []),
+            flags=flags,
+            tts=bool(payload.get("tts", False)),
+            nonce=payload.get("nonce"),
+            interaction=interaction,
+        )
+        message.attachments = build_attachments(
+            payload, body.uploads, channel_id=channel_id, new_id=self.state.ids.now
+        )
+        if interaction is not None:
+            message.webhook_id = message.application_id = self.state.application_id
+            message.type = 20 if interaction.type == 2 else 0
+        if not (flags & LOADING_FLAG or _has_visible_content(message, payload)):
+            raise DiscordAPIError(400, 50006, "Cannot send an empty message")
+        replied_user = self._attach_reference(message, payload.get("message_reference"))
+        if not flags & LOADING_FLAG:
+            self._record_pings(message, payload.get("allowed_mentions"), perms, replied_user)
+
+        self.state.store_message(message)
+        if not message.ephemeral:
+            channel.last_message_id = message.id
+            if channel.is_thread:
+                channel.message_count += 1
+            self._dispatch_message("MESSAGE_CREATE", message)
+        self.notifier.notify()
+        return message
+
+    def edit_message(
+        self, message: Message, body: RequestBody, actor_id: int, *, check_author: bool = True
+    ) -> Message:
+        """Apply a PATCH; a deferred (loading) response gets its pings when first filled in."""
+        if check_author and message.author_id != actor_id:
+            raise DiscordAPIError(403, 50005, "Cannot edit a message authored by another user")
+        payload = body.payload
+        if "content" in payload:
+            message.content = check_content(payload["content"])
+        for key in ("embeds", "components"):
+            if key in payload:
+                setattr(message, key, list(payload[key] or []))
+        if payload.get("flags") is not None:
+            message.flags = int(payload["flags"]) | (message.flags & LOADING_FLAG)
+        if body.uploads or "attachments" in payload:
+            message.attachments = build_attachments(
+                payload,
+                body.uploads,
+                channel_id=message.channel_id,
+                new_id=self.state.ids.now,
+                existing=message.attachments,
+            )
+            for attachment in message.attachments:
+                self.state.attachments[attachment.id] = attachment
+        if message.flags & LOADING_FLAG:
+            message.flags &= ~LOADING_FLAG
+            perms = self.permissions(message.channel_id, message.author_id)
+            self._record_pings(message, payload.get("allowed_mentions"), perms, None)
+        else:
+            message.edited_at = dt.datetime.now(dt.UTC)
+        if not message.ephemeral:
+            self._dispatch_message("MESSAGE_UPDATE", message)
+        self.notifier.notify()
+        return message
+
+    def delete_message(self, message: Message, actor_id: int, *, check: bool = True) -> None:
+        """Delete; someone else's message needs Manage Messages."""
+        if check and message.author_id != actor_id:
+            require(self.permissions(message.channel_id, actor_id), Permission.MANAGE_MESSAGES)
+        message.deleted = True
+        if not message.ephemeral:
+            self.gateway.dispatch(
+                "MESSAGE_DELETE",
+                {
+                    "id": str(message.id),
+                    "channel_id": str(message.channel_id),
+                    "guild_id": str(message.guild_id),
+                },
+                intent=Intent.GUILD_MESSAGES,
+            )
+        self.notifier.notify()
+
+    def history(
+        self,
+        channel_id: int,
+        *,
+        limit: int = 50,
+        before: int | None = None,
+        after: int | None = None,
+        around: int | None = None,
+    ) -> list[Message]:
+        """Messages newest first, paged the way ``GET /channels/{id}/messages`` pages them."""
+        messages = self.state.visible_messages(channel_id)
+        limit = max(1, min(limit, 100))
+        if around is not None:
+            older = [m for m in messages if m.id < around][-(limit // 2) :] if limit > 1 else []
+            newer = [m for m in messages if m.id >= around][: limit - len(older)]
+            chosen = older + newer
+        elif after is not None:
+            chosen = [m for m in messages if m.id > after][:limit]
+        else:
+            if before is not None:
+                messages = [m for m in messages if m.id < before]
+            chosen = messages[-limit:]
+        return list(reversed(chosen))
+
+    def _attach_reference(self, message: Message, reference: dict[str, Any] | None) -> int | None:
+        if not reference or reference.get("type", 0) != 0 or "message_id" not in reference:
+            return None
+        target = self.state.messages.get(int(reference["message_id"]))
+        if target is None or target.deleted:
+            if reference.get("fail_if_not_exists", True):
+                raise invalid_form_body("message_reference", "Unknown message")
+            return None
+        message.type = _REPLY
+        message.reference = {
+            "type": 0,
+            "message_id": str(target.id),
+            "channel_id": str(target.channel_id),
+            "guild_id": str(target.guild_id),
+        }
+        return target.author_id
+
+    def _record_pings(
+        self,
+        message: Message,
+        allowed_mentions: dict[str, Any] | None,
+        perms: int,
+        replied_user_id: int | None,
+    ) -> None:
+        pings = resolve_pings(
+            message.content,
+            allowed_mentions,
+            guild=self.state.guild(message.guild_id),
+            can_mention_everyone=bool(perms & Permission.MENTION_EVERYONE),
+            replied_user_id=replied_user_id,
+        )
+        message.pinged_users = set(pings.users)
+        message.pinged_roles = set(pings.roles)
+        message.pinged_everyone = pings.everyone
+
+    def _dispatch_message(self, event: str, message: Message) -> None:
+        bot_id = self.state.bot_user_id
+        privileged = message.author_id != bot_id and bot_id not in message.pinged_users
+        self.gateway.dispatch(
+            event, self.render(message), intent=Intent.GUILD_MESSAGES, has_content=privileged
+        )
+
+    # -- reactions -----------------------------------------------------------------------
+
+    def add_reaction(self, message: Message, user_id: int, emoji: str) -> None:
+        """React; a new emoji needs Add Reactions, and a message holds at most 20 emoji."""
+        key = payloads.emoji_key(emoji)
+        perms = self.permissions(message.channel_id, user_id)
+        require(perms, Permission.VIEW_CHANNEL | Permission.READ_MESSAGE_HISTORY)
+        users = message.reactions.get(key)
+        if users is not None and user_id in users:
+            return
+        if not users:
+            require(perms, Permission.ADD_REACTIONS)
+            if sum(1 for u in message.reactions.values() if u) >= MAX_REACTIONS:
+                raise DiscordAPIError(400, 30010, "Maximum number of reactions reached (20)")
+        message.reactions.setdefault(key, []).append(user_id)
+        guild = self.state.guild(message.guild_id)
+        event = self._reaction_event(message, user_id, key)
+        event["message_author_id"] = str(message.author_id)
+        event["burst_colors"] = []
+        if user_id in guild.members:
+            event["member"] = payloads.member_payload(self.state, guild.members[user_id])
+        self.gateway.dispatch("MESSAGE_REACTION_ADD", event, intent=Intent.GUILD_MESSAGE_REACTIONS)
+        self.notifier.notify()
+
+    def remove_reaction(self, message: Message, user_id: int, emoji: str, actor_id: int) -> None:
+        """Remove ``user_id``'s reaction; removing someone else's needs Manage Messages."""
+        key = payloads.emoji_key(emoji)
+        if actor_id != user_id:
+            require(self.permissions(message.channel_id, actor_id), Permission.MANAGE_MESSAGES)
+        users = message.reactions.get(key, [])
+        if user_id not in users:
+            return
+        users.remove(user_id)
+        if not users:
+            del message.reactions[key]
+        self.gateway.dispatch(
+            "MESSAGE_REACTION_REMOVE",
+            self._reaction_event(message, user_id, key),
+            intent=Intent.GUILD_MESSAGE_REACTIONS,
+        )
+        self.notifier.notify()
+
+    def clear_reactions(self, message: Message, actor_id: int, emoji: str | None = None) -> None:
+        """Remove all reactions, or all of one emoji (Manage Messages)."""
+        require(self.permissions(message.channel_id, actor_id), Permission.MANAGE_MESSAGES)
+        where = {
+            "channel_id": str(message.channel_id),
+            "message_id": str(message.id),
+            "guild_id": str(message.guild_id),
+        }
+        if emoji is None:
+            message.reactions.clear()
+            event, data = "MESSAGE_REACTION_REMOVE_ALL", where
+        else:
+            key = payloads.emoji_key(emoji)
+            message.reactions.pop(key, None)
+            event, data = (
+                "MESSAGE_REACTION_REMOVE_EMOJI",
+                {**where, "emoji": payloads.emoji_payload(key)},
+            )
+        self.gateway.dispatch(event, data, intent=Intent.GUILD_MESSAGE_REACTIONS)
+        self.notifier.notify()
+
+    def reaction_users(
+        self, message: Message, emoji: str, *, after: int | None = None, limit: int = 25
+    ) -> list[int]:
+        """Reactors ordered by user id, paged with ``after`` like Discord's endpoint."""
+        reactors = sorted(message.reactions.get(payloads.emoji_key(emoji), []))
+        if after is not None:
+            reactors = [u for u in reactors if u > after]
+        return reactors[: max(1, min(limit, 100))]
+
+    def _reaction_event(self, message: Message, user_id: int, key: str) -> dict[str, Any]:
+        return {
+            "user_id": str(user_id),
+            "channel_id": str(message.channel_id),
+            "message_id": str(message.id),
+            "guild_id": str(message.guild_id),
+            "emoji": payloads.emoji_payload(key),
+            "burst": False,
+            "type": 0,
+        }
+
+    # -- threads -------------------------------------------------------------------------
+
+    def create_thread(
+        self,
+        channel_id: int,
+        actor_id: int,
+        name: str,
+        *,
+        message_id: int | None = None,
+        private: bool = False,
+        auto_archive_duration: int = 1440,
+    ) -> Channel:
+        """Start a thread (from a message, it takes the message's id, as on Discord)."""
+        parent = self.state.channel(channel_id)
+        needed = Permission.CREATE_PRIVATE_THREADS if private else Permission.CREATE_PUBLIC_THREADS
+        require(self.permissions(channel_id, actor_id), Permission.VIEW_CHANNEL | needed)
+        if not name or len(name) > 100:
+            raise invalid_form_body("name", "Must be between 1 and 100 in length.")
+        thread_id = self.state.ids.now()
+        starter = None
+        if message_id is not None:
+            starter = self.state.message(channel_id, message_id)
+            if starter.thread_id is not None:
+                raise DiscordAPIError(
+                    400, 160004, "A thread has already been created for this message"
+                )
+            thread_id = starter.id
+        thread = Channel(
+            id=thread_id,
+            guild_id=parent.guild_id,
+            name=name,
+            type=ChannelType.PRIVATE_THREAD if private else ChannelType.PUBLIC_THREAD,
+            parent_id=parent.id,
+            owner_id=actor_id,
+            auto_archive_duration=auto_archive_duration,
+            thread_member_ids=[actor_id],
+        )
+        self.state.channels[thread.id] = thread
+        if starter is not None:
+            starter.thread_id = thread.id
+        payload = {**payloads.channel_payload(thread), "newly_created": True}
+        self.gateway.dispatch("THREAD_CREATE", payload, intent=Intent.GUILDS)
+        self.notifier.notify()
+        return thread
+
+
+def _has_visible_content(message: Message, payload: dict[str, Any]) -> bool:
+    return bool(
+        message.content
+        or message.embeds
+        or message.attachments
+        or message.components
+        or payload.get("sticker_ids")
+        or payload.get("poll")
+    )
