@@ -11,17 +11,26 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from discord import app_commands
 from discord.ext import commands
 
+from bot.ballots import BALLOT_BUTTONS
 from bot.checks import NotModerator
 from bot.clock import Clock
 from bot.config import Settings
 from bot.engine import ContestEngine
+from bot.images import ImageRejected
 from bot.rules.captions import CaptionRejected
 from bot.rules.schedule import ScheduleError
 from bot.store import Store
 
 log = logging.getLogger(__name__)
 
-EXTENSIONS = ("bot.cogs.contest", "bot.cogs.captions", "bot.cogs.voting")
+EXTENSIONS = (
+    "bot.cogs.contest",
+    "bot.cogs.captions",
+    "bot.cogs.voting",
+    "bot.cogs.prompts",
+    "bot.cogs.moderation",
+    "bot.cogs.leaderboard",
+)
 
 
 class CaptionRanker(Protocol):
@@ -66,6 +75,7 @@ class PunchlineBot(commands.Bot):
     async def setup_hook(self) -> None:
         for extension in EXTENSIONS:
             await self.load_extension(extension)
+        self.add_dynamic_items(*BALLOT_BUTTONS)  # ballot buttons keep working across restarts
         if self.settings.dev_guild_id:
             guild = discord.Object(self.settings.dev_guild_id)
             self.tree.copy_global_to(guild=guild)
@@ -93,7 +103,12 @@ class PunchlineBot(commands.Bot):
         """Expected refusals are explained; anything else gets an apology with a reference."""
         original = getattr(error, "original", error)
         if isinstance(
-            original, CaptionRejected | ScheduleError | NotModerator | app_commands.NoPrivateMessage
+            original,
+            CaptionRejected
+            | ScheduleError
+            | ImageRejected
+            | NotModerator
+            | app_commands.NoPrivateMessage,
         ):
             message = str(original)
         elif isinstance(error, app_commands.CommandOnCooldown):

@@ -12,12 +12,14 @@ import asyncio
 import io
 import logging
 from collections import defaultdict
-from datetime import date
+from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
+import aiohttp
 import discord
 
 from bot import render
+from bot.ballots import BallotBox
 from bot.results import announce_results
 from bot.rules.captions import (
     CaptionRejected,
@@ -27,7 +29,16 @@ from bot.rules.captions import (
     require_submissions_open,
     validate_caption,
 )
-from bot.rules.schedule import Phase, Schedule, due_contest, next_opening
+from bot.rules.schedule import (
+    ContestPlan,
+    ContestTimes,
+    Phase,
+    Schedule,
+    ScheduleError,
+    due_contest,
+    local_day,
+    next_opening,
+)
 from bot.text import NO_PINGS, quote_caption, timestamp
 from bot.votes import VoteKeeper
 from storage import audit, contests, entries, guilds, prompts, seasons
@@ -40,6 +51,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 PROMPT_FILE = "prompt.png"
 DRAIN_SECONDS = 30.0
+RESULTS_RETRY = timedelta(minutes=1)  # after Discord failed (5xx, network) to take the results
 
 
 def schedule_of(settings: GuildSettings) -> Schedule:
@@ -56,6 +68,7 @@ class ContestEngine:
         self.store = bot.store
         self.clock = bot.clock
         self.votes = VoteKeeper(self)
+        self.ballots = BallotBox(self)
         self._locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
 
     def lock(self, guild_id: int) -> asyncio.Lock:
@@ -123,6 +136,10 @@ class ContestEngine:
             misfire_grace_time=None,
         )
 
+    def _cancel(self, job_id: str) -> None:
+        if self.bot.scheduler.get_job(job_id) is not None:
+            self.bot.scheduler.remove_job(job_id)
+
     async def _daily_post(self, guild_id: int) -> None:
         try:
             await self.open_due_contest(guild_id)
@@ -136,54 +153,86 @@ class ContestEngine:
     async def open_due_contest(self, guild_id: int) -> Contest | None:
         """Open the contest that should be running now, if it is missing; None if none is due."""
         async with self.lock(guild_id):
-            settings = await self.settings(guild_id)
-            if settings is None or not settings.enabled or settings.channel_id is None:
+            settings = await self._ready_settings(guild_id)
+            if settings is None:
                 return None
             latest = await self.store.call(contests.latest_contest, guild_id)
             latest_day = date.fromisoformat(latest.day) if latest else None
             plan = due_contest(self.clock.now(), schedule_of(settings), latest_day)
             if plan is None:
                 return None
-            prompt = await self.store.call(prompts.next_prompt, guild_id)
-            if prompt is None:
-                await self._seed_starter_pool(guild_id)
-                prompt = await self.store.call(prompts.next_prompt, guild_id)
-            season = await self.store.call(seasons.current_season, guild_id)
-            now = self.clock.now()
-            contest, created = await self.store.call(
-                contests.open_contest,
-                guild_id=guild_id,
-                day=plan.day.isoformat(),
-                prompt_id=prompt.id,
-                season_id=season[0] if season else None,
-                opens_at=plan.times.opens_at,
-                voting_at=plan.times.voting_at,
-                closes_at=plan.times.closes_at,
-                channel_id=settings.channel_id,
-                now=now,
-            )
-            if not created:
-                return contest
-            await self.store.call(prompts.mark_used, prompt.id, now)
-            await self.store.call(
-                audit.log_action,
-                guild_id,
-                None,
-                "contest.open",
-                f"contest:{contest.id}",
-                {"day": contest.day, "catch_up": plan.catch_up},
-                now=now,
-            )
-            log.info(
-                "guild %s: opened contest %s for %s%s",
-                guild_id,
-                contest.id,
-                contest.day,
-                " (catch-up)" if plan.catch_up else "",
-            )
-            await self._post_prompt(contest)
-            self.arm_phases(contest)
+            contest, _ = await self._open_planned(settings, plan, actor_id=None)
             return contest
+
+    async def start_now(self, guild_id: int, actor_id: int) -> tuple[Contest, bool]:
+        """A moderator opens today's contest now with the usual phase lengths; (contest, created).
+
+        ``created`` is False when today's contest already exists (one contest per day).
+        """
+        async with self.lock(guild_id):
+            settings = await self._ready_settings(guild_id)
+            if settings is None:
+                raise ScheduleError("Set the contest up first with /contest setup.")
+            schedule, now = schedule_of(settings), self.clock.now()
+            voting_at = now + schedule.submission
+            plan = ContestPlan(
+                local_day(now, schedule.zone),
+                ContestTimes(now, voting_at, voting_at + schedule.voting),
+                catch_up=False,
+            )
+            return await self._open_planned(settings, plan, actor_id=actor_id)
+
+    async def _ready_settings(self, guild_id: int) -> GuildSettings | None:
+        settings = await self.settings(guild_id)
+        if settings is None or not settings.enabled or settings.channel_id is None:
+            return None
+        return settings
+
+    async def _open_planned(
+        self, settings: GuildSettings, plan: ContestPlan, actor_id: int | None
+    ) -> tuple[Contest, bool]:
+        """Create the planned contest (once: storage refuses a second one for the day) and post it."""
+        guild_id = settings.guild_id
+        prompt = await self.store.call(prompts.next_prompt, guild_id)
+        if prompt is None:
+            await self._seed_starter_pool(guild_id)
+            prompt = await self.store.call(prompts.next_prompt, guild_id)
+        season = await self.store.call(seasons.current_season, guild_id)
+        now = self.clock.now()
+        contest, created = await self.store.call(
+            contests.open_contest,
+            guild_id=guild_id,
+            day=plan.day.isoformat(),
+            prompt_id=prompt.id,
+            season_id=season[0] if season else None,
+            opens_at=plan.times.opens_at,
+            voting_at=plan.times.voting_at,
+            closes_at=plan.times.closes_at,
+            channel_id=settings.channel_id,
+            now=now,
+        )
+        if not created:
+            return contest, False
+        await self.store.call(prompts.mark_used, prompt.id, now)
+        await self.store.call(
+            audit.log_action,
+            guild_id,
+            actor_id,
+            "contest.open",
+            f"contest:{contest.id}",
+            {"day": contest.day, "catch_up": plan.catch_up},
+            now=now,
+        )
+        log.info(
+            "guild %s: opened contest %s for %s%s",
+            guild_id,
+            contest.id,
+            contest.day,
+            " (catch-up)" if plan.catch_up else "",
+        )
+        await self._post_prompt(contest)
+        self.arm_phases(contest)
+        return contest, True
 
     async def _seed_starter_pool(self, guild_id: int) -> None:
         now = self.clock.now()
@@ -287,10 +336,14 @@ class ContestEngine:
             elif contest.phase != Phase.VOTING:
                 return
             numbered = await self.store.call(entries.number_entries, contest.id)
-            target = await self.votes.voting_channel(contest)
-            for entry in numbered:
-                if entry.message_id is None:
-                    await self.votes.post_entry(target, entry)
+            settings = await self.settings(contest.guild_id)
+            if contest.thread_id is None and settings.vote_mode == "ballot":
+                await self.ballots.open_ballots(contest)
+            else:
+                target = await self.votes.voting_channel(contest)
+                for entry in numbered:
+                    if entry.message_id is None:
+                        await self.votes.post_entry(target, entry)
         log.info("contest %s: voting open with %d entries", contest_id, len(numbered))
 
     async def close_contest(self, contest_id: int) -> None:
@@ -305,12 +358,93 @@ class ContestEngine:
                 )
             contest = await self.store.call(contests.get_contest, contest_id)
             if contest.results_message_id is None:
-                await announce_results(self, contest)
+                try:
+                    await announce_results(self, contest)
+                except (discord.DiscordServerError, aiohttp.ClientError) as exc:
+                    log.warning(
+                        "contest %s: could not post the results (%s); trying again in %s",
+                        contest.id,
+                        exc,
+                        RESULTS_RETRY,
+                    )
+                    retry_at = self.clock.now() + RESULTS_RETRY
+                    self._at(f"close:{contest.id}", retry_at, self.close_contest, contest.id)
         posted = await self.store.call(entries.contest_entries, contest.id, status=None)
         self.votes.forget({e.message_id for e in posted if e.message_id})
 
+    # -- moderator controls --------------------------------------------------------------------
 
-def _bytes_io(data: bytes):
-    import io
+    async def extend(self, guild_id: int, minutes: int, actor_id: int) -> Contest:
+        """Push the running phase's deadline (and what follows) back by ``minutes``."""
+        async with self.lock(guild_id):
+            contest = await self.current_contest(guild_id)
+            if contest is None:
+                raise ScheduleError("No contest is running to extend.")
+            delta = timedelta(minutes=minutes)
+            settings = await self.settings(guild_id)
+            next_post = next_opening(contest.opens_at, schedule_of(settings))
+            if contest.closes_at + delta > next_post:
+                raise ScheduleError("That would run into the next day's prompt; extend by less.")
+            voting_at = contest.voting_at + delta if contest.phase == Phase.SUBMISSIONS else None
+            await self.store.call(
+                contests.set_times,
+                contest.id,
+                voting_at=voting_at,
+                closes_at=contest.closes_at + delta,
+            )
+            await self.store.call(
+                audit.log_action,
+                guild_id,
+                actor_id,
+                "contest.extend",
+                f"contest:{contest.id}",
+                {"minutes": minutes},
+                now=self.clock.now(),
+            )
+            contest = await self.store.call(contests.get_contest, contest.id)
+            self.arm_phases(contest)
+            return contest
 
-    return io.BytesIO(data)
+    async def advance_now(self, guild_id: int, actor_id: int) -> Phase:
+        """End the running phase now: submissions → voting, or voting → closed with results."""
+        contest = await self.current_contest(guild_id)
+        if contest is None:
+            raise ScheduleError("No contest is running.")
+        async with self.lock(guild_id):
+            await self.store.call(
+                audit.log_action,
+                guild_id,
+                actor_id,
+                "contest.advance",
+                f"contest:{contest.id}",
+                {"from": contest.phase},
+                now=self.clock.now(),
+            )
+        if contest.phase == Phase.SUBMISSIONS:
+            self._cancel(f"voting:{contest.id}")
+            await self.start_voting(contest.id)
+            return Phase.VOTING
+        self._cancel(f"close:{contest.id}")
+        await self.close_contest(contest.id)
+        return Phase.CLOSED
+
+    async def reopen(self, guild_id: int, minutes: int, actor_id: int) -> Contest:
+        """Reopen the latest closed contest's voting for ``minutes``; results are posted again after."""
+        async with self.lock(guild_id):
+            contest = await self.store.call(contests.latest_contest, guild_id)
+            if contest is None or contest.phase != Phase.CLOSED:
+                raise ScheduleError("Only a closed contest can be reopened.")
+            closes_at = self.clock.now() + timedelta(minutes=minutes)
+            await self.store.call(contests.reopen_voting, contest.id, closes_at)
+            await self.store.call(
+                audit.log_action,
+                guild_id,
+                actor_id,
+                "contest.reopen",
+                f"contest:{contest.id}",
+                {"minutes": minutes},
+                now=self.clock.now(),
+            )
+            contest = await self.store.call(contests.get_contest, contest.id)
+            self.arm_phases(contest)
+            return contest

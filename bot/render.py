@@ -171,3 +171,24 @@ def _rocket(d: ImageDraw.ImageDraw) -> None:
     d.rectangle((520, 380, 700, 450), fill="white", outline=INK, width=3)
     d.text((535, 398), "Closed for lunch", font=font(22), fill=INK)
     d.line((610, 450, 610, 520), fill=INK, width=4)
+
+
+def leaderboard_card(title: str, rows: list[tuple[str, str, str]]) -> bytes:
+    """A table image: (name, main figure, detail) per row, best first."""
+    height = 110 + 48 * max(len(rows), 1) + 50
+    card = Image.new("RGB", (CARD_WIDTH, height), PAPER)
+    draw = ImageDraw.Draw(card)
+    draw.rectangle((0, 0, CARD_WIDTH, 90), fill=INK)
+    draw.text((30, 22), title, font=font(40), fill=PAPER)
+    y = 110
+    for place, (name, figure, detail) in enumerate(rows, start=1):
+        if place <= 3:
+            draw.ellipse((30, y + 2, 66, y + 38), fill=MEDALS[place - 1])
+        draw.text((48, y + 20), str(place), font=font(22), fill=INK, anchor="mm")
+        draw.text((90, y + 6), name[:40], font=font(26), fill=INK)
+        draw.text((640, y + 6), figure, font=font(26), fill=INK)
+        draw.text((780, y + 10), detail, font=font(20), fill=MUTED)
+        y += 48
+    if not rows:
+        draw.text((30, y), "No results yet.", font=font(30), fill=MUTED)
+    return _png(card)

@@ -11,7 +11,14 @@ from typing import TYPE_CHECKING
 import discord
 
 from bot.rules.schedule import Phase
-from bot.rules.voting import EMOJI_RATINGS, VoteGates, Voter, VoteRefused, check_vote
+from bot.rules.voting import (
+    EMOJI_RATINGS,
+    RATING_EMOJI,
+    VoteGates,
+    Voter,
+    VoteRefused,
+    check_vote,
+)
 from bot.text import NO_PINGS, quote_caption, timestamp
 from storage import contests, entries, votes
 from storage.models import Contest, Entry, GuildSettings
@@ -185,7 +192,11 @@ class VoteKeeper:
         """Make the stored emoji votes match the reactions now on the entries; (added, removed).
 
         Catches votes made and withdrawn while the bot was offline. The caller holds the guild lock.
+        A contest voted by ballot (no entry thread) has no reactions to reconcile.
         """
+        contest = await self.store.call(contests.get_contest, contest.id)
+        if contest.thread_id is None:
+            return 0, 0
         target = await self.voting_channel(contest)
         settings = await self.engine.settings(contest.guild_id)
         gates, now = gates_of(settings), self.engine.clock.now()
@@ -194,7 +205,9 @@ class VoteKeeper:
             for r in await self.store.call(votes.contest_ratings, contest.id, source="emoji")
         }
         chosen: dict[tuple[int, int], int] = {}
-        for entry in await self.store.call(entries.contest_entries, contest.id):
+        shown: dict[tuple[int, int], str] = {}  # (message, member) → the emoji that counts
+        live = await self.store.call(entries.contest_entries, contest.id)
+        for entry in live:
             if entry.message_id is None:
                 continue
             try:
@@ -218,9 +231,15 @@ class VoteKeeper:
                 except VoteRefused:
                     continue
                 previous = stored.get((entry.id, user.id))
-                chosen[(entry.id, user.id)] = previous if previous in ratings else min(ratings)
+                rating = previous if previous in ratings else min(ratings)
+                chosen[(entry.id, user.id)] = rating
+                shown[(message.id, user.id)] = RATING_EMOJI[rating]
         observed = [Rating(e, v, r, "emoji") for (e, v), r in chosen.items()]
         added, removed = await self.store.call(votes.replace_emoji_votes, contest.id, observed, now)
+        # After downtime the in-memory choices are gone or stale: rebuild them from the reactions,
+        # so a member's next switch still removes the emoji that counted.
+        self.forget({e.message_id for e in live if e.message_id})
+        self._latest.update(shown)
         if added or removed:
             log.info("contest %s: reconciled reactions (+%d, -%d)", contest.id, added, removed)
         return added, removed

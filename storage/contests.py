@@ -134,3 +134,12 @@ def unannounced_contests(db: Database) -> list[Contest]:
         " ORDER BY closes_at"
     )
     return [Contest.from_row(row) for row in rows]
+
+
+def reopen_voting(db: Database, contest_id: int, closes_at: datetime) -> None:
+    """Put a closed contest back into voting until ``closes_at``; its results will be posted anew."""
+    db.execute(
+        "UPDATE contests SET phase = 'voting', closes_at = ?, results_message_id = NULL"
+        " WHERE id = ? AND phase = 'closed'",
+        [to_iso(closes_at), contest_id],
+    )

@@ -165,7 +165,12 @@ _V3_MODELS = [
     )""",
 ]
 
-MIGRATIONS: list[list[str]] = [_V1_CORE, _V2_BALLOTS, _V3_MODELS]
+_V4_PROMPT_QUEUE = [
+    # A moderator can put a prompt at the front of the queue (/prompt next).
+    "ALTER TABLE prompts ADD COLUMN queued INTEGER NOT NULL DEFAULT 0",
+]
+
+MIGRATIONS: list[list[str]] = [_V1_CORE, _V2_BALLOTS, _V3_MODELS, _V4_PROMPT_QUEUE]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

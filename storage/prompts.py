@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlite_utils import Database
 
-from storage.db import to_iso
+from storage.db import to_iso, transaction
 from storage.models import Prompt
 
 _COLUMNS = (
@@ -28,13 +28,16 @@ def add_prompt(
     description: str,
     added_by: int | None,
     now: datetime,
+    *,
+    content_hash: str | None = None,
 ) -> tuple[Prompt, bool]:
     """Add an image to the guild's pool; returns (prompt, created).
 
     The same image added twice is recognised by its hash and returned with ``created=False``
-    (a removed one comes back into the pool with the new description).
+    (a removed one comes back into the pool with the new description). ``content_hash`` lets the
+    caller identify images by their pixels rather than their bytes.
     """
-    digest = image_hash(image)
+    digest = content_hash or image_hash(image)
     existing = _by_hash(db, guild_id, digest)
     if existing and not existing.removed:
         return existing, False
@@ -98,11 +101,12 @@ def remove_prompt(db: Database, guild_id: int, prompt_id: int) -> bool:
 
 
 def next_prompt(db: Database, guild_id: int) -> Prompt | None:
-    """The least recently used live prompt (never used first, then oldest use, then oldest added)."""
+    """The prompt for the next contest: one a moderator queued, else the least recently used
+    (never used first, then oldest use, then oldest added)."""
     rows = list(
         db.query(
             f"SELECT {_COLUMNS} FROM prompts WHERE guild_id = ? AND removed = 0 "
-            "ORDER BY last_used_at IS NOT NULL, last_used_at, id LIMIT 1",
+            "ORDER BY queued DESC, last_used_at IS NOT NULL, last_used_at, id LIMIT 1",
             [guild_id],
         )
     )
@@ -110,4 +114,17 @@ def next_prompt(db: Database, guild_id: int) -> Prompt | None:
 
 
 def mark_used(db: Database, prompt_id: int, now: datetime) -> None:
-    db.execute("UPDATE prompts SET last_used_at = ? WHERE id = ?", [to_iso(now), prompt_id])
+    db.execute(
+        "UPDATE prompts SET last_used_at = ?, queued = 0 WHERE id = ?", [to_iso(now), prompt_id]
+    )
+
+
+def queue_next(db: Database, guild_id: int, prompt_id: int) -> bool:
+    """Make this live prompt the next one used (replacing any earlier choice)."""
+    with transaction(db):
+        db.execute("UPDATE prompts SET queued = 0 WHERE guild_id = ?", [guild_id])
+        cursor = db.execute(
+            "UPDATE prompts SET queued = 1 WHERE id = ? AND guild_id = ? AND removed = 0",
+            [prompt_id, guild_id],
+        )
+    return cursor.rowcount > 0

@@ -125,3 +125,12 @@ def clear_emoji_votes(db: Database, entry_id: int, rating: int | None = None) ->
     if rating is not None:
         sql, params = sql + " AND rating = ?", [*params, rating]
     return db.execute(sql, params).rowcount
+
+
+def shown_to(db: Database, contest_id: int, voter_id: int) -> set[int]:
+    """The entries a ballot has shown this voter (a rating button is only theirs if listed here)."""
+    rows = db.execute(
+        "SELECT DISTINCT entry_id FROM exposures WHERE contest_id = ? AND voter_id = ?",
+        [contest_id, voter_id],
+    ).fetchall()
+    return {row[0] for row in rows}

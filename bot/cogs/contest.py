@@ -104,6 +104,162 @@ class Contest(
             :25
         ]
 
+    @app_commands.command(name="schedule", description="Change when the daily contest runs")
+    @app_commands.describe(
+        timezone="Your community's time zone, e.g. Europe/Paris",
+        post_time="Local time to post the prompt, 24-hour HH:MM",
+        submission_minutes="How long submissions stay open",
+        voting_minutes="How long voting lasts",
+    )
+    @app_commands.guild_only()
+    @app_commands.default_permissions(manage_guild=True)
+    @moderator_only()
+    async def schedule(
+        self,
+        interaction: discord.Interaction,
+        timezone: str | None = None,
+        post_time: str | None = None,
+        submission_minutes: app_commands.Range[int, 1, 1380] | None = None,
+        voting_minutes: app_commands.Range[int, 1, 1380] | None = None,
+    ) -> None:
+        current = await self.engine.settings(interaction.guild_id)
+        if current is None or current.channel_id is None:
+            await reply(interaction, "Set the contest up first with **/contest setup**.")
+            return
+        schedule = Schedule(
+            (timezone or current.timezone).strip(),
+            (post_time or current.post_time).strip(),
+            submission_minutes * 60 if submission_minutes else current.submission_seconds,
+            voting_minutes * 60 if voting_minutes else current.voting_seconds,
+        )
+        validate_schedule(schedule)
+        now = self.engine.clock.now()
+        settings = await self.bot.store.call(
+            guilds.update_settings,
+            interaction.guild_id,
+            now,
+            timezone=schedule.timezone,
+            post_time=schedule.post_time,
+            submission_seconds=schedule.submission_seconds,
+            voting_seconds=schedule.voting_seconds,
+        )
+        await self.bot.store.call(
+            audit.log_action,
+            interaction.guild_id,
+            interaction.user.id,
+            "contest.schedule",
+            None,
+            {"timezone": schedule.timezone, "post_time": schedule.post_time},
+            now=now,
+        )
+        self.engine.arm_daily_post(settings)
+        when = next_opening(now, schedule)
+        await reply(
+            interaction,
+            f"🗓️ From now on: {schedule.post_time} {schedule.timezone}, "
+            f"{schedule.submission_seconds // 60} min of submissions then "
+            f"{schedule.voting_seconds // 60} min of voting. Next prompt {timestamp(when)}. "
+            "A contest already running keeps its times.",
+        )
+
+    @schedule.autocomplete("timezone")
+    async def schedule_timezone_choices(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        return await self.timezone_choices(interaction, current)
+
+    @app_commands.command(
+        name="start", description="Open today's contest now instead of at the post time"
+    )
+    @app_commands.guild_only()
+    @app_commands.default_permissions(manage_guild=True)
+    @moderator_only()
+    async def start(self, interaction: discord.Interaction) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        contest, created = await self.engine.start_now(interaction.guild_id, interaction.user.id)
+        if created:
+            await reply(
+                interaction,
+                f"▶️ Today's contest is open: submissions close {timestamp(contest.voting_at)}.",
+            )
+        else:
+            await reply(
+                interaction, f"Today's contest already exists ({contest.phase}); one contest a day."
+            )
+
+    @app_commands.command(
+        name="close", description="End the current phase now (submissions → voting → results)"
+    )
+    @app_commands.guild_only()
+    @app_commands.default_permissions(manage_guild=True)
+    @moderator_only()
+    async def close(self, interaction: discord.Interaction) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        phase = await self.engine.advance_now(interaction.guild_id, interaction.user.id)
+        await reply(
+            interaction,
+            "🗳️ Voting is open now." if phase == "voting" else "🏁 Closed; results are posted.",
+        )
+
+    @app_commands.command(name="extend", description="Give the running phase more time")
+    @app_commands.describe(minutes="How many more minutes")
+    @app_commands.guild_only()
+    @app_commands.default_permissions(manage_guild=True)
+    @moderator_only()
+    async def extend(
+        self, interaction: discord.Interaction, minutes: app_commands.Range[int, 1, 720]
+    ) -> None:
+        contest = await self.engine.extend(interaction.guild_id, minutes, interaction.user.id)
+        deadline = contest.voting_at if contest.phase == "submissions" else contest.closes_at
+        await reply(
+            interaction,
+            f"⏳ Extended by {minutes} min: the {contest.phase} phase now ends {timestamp(deadline)}.",
+        )
+
+    @app_commands.command(name="reopen", description="Reopen voting on the last closed contest")
+    @app_commands.describe(minutes="How long voting stays open again")
+    @app_commands.guild_only()
+    @app_commands.default_permissions(manage_guild=True)
+    @moderator_only()
+    async def reopen(
+        self, interaction: discord.Interaction, minutes: app_commands.Range[int, 1, 720] = 60
+    ) -> None:
+        contest = await self.engine.reopen(interaction.guild_id, minutes, interaction.user.id)
+        await reply(
+            interaction,
+            f"🔁 Voting on {contest.day} is open again until {timestamp(contest.closes_at)}; "
+            "updated results follow.",
+        )
+
+    @app_commands.command(
+        name="mode", description="How members vote: emoji on posted entries, or ballots"
+    )
+    @app_commands.describe(
+        mode="emoji: 😂 🙂 😐 on each posted entry · ballot: a Vote button, one caption at a time"
+    )
+    @app_commands.choices(
+        mode=[
+            app_commands.Choice(name="emoji reactions", value="emoji"),
+            app_commands.Choice(name="ballots (fairer: every caption seen)", value="ballot"),
+        ]
+    )
+    @app_commands.guild_only()
+    @app_commands.default_permissions(manage_guild=True)
+    @moderator_only()
+    async def mode(self, interaction: discord.Interaction, mode: str) -> None:
+        now = self.engine.clock.now()
+        await self.bot.store.call(guilds.update_settings, interaction.guild_id, now, vote_mode=mode)
+        await self.bot.store.call(
+            audit.log_action,
+            interaction.guild_id,
+            interaction.user.id,
+            "contest.mode",
+            None,
+            {"mode": mode},
+            now=now,
+        )
+        await reply(interaction, f"🗳️ Voting mode: **{mode}**, from the next time voting opens.")
+
     @app_commands.command(name="status", description="Today's contest: phase, deadlines, entries")
     @app_commands.guild_only()
     async def status(self, interaction: discord.Interaction) -> None:

@@ -245,6 +245,11 @@ class InteractionHub:
         result = self._find(token)
         if not result.responded:
             raise unknown("Webhook")
+        if result.loading and result.original is not None:
+            # As on Discord, the first follow-up after a "thinking…" deferral fills that message in.
+            message = self._service.edit_message(result.original, body, 0, check_author=False)
+            self._service.notifier.notify()
+            return message
         message = self._post(result, body)
         result.followups.append(message)
         self._service.notifier.notify()

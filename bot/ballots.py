@@ -1,0 +1,246 @@
+"""Ballot mode: a persistent Vote button; each press shows the voter one caption at a time.
+
+Which caption comes next is :func:`bot.rules.ballots.choose_ballot` (every entry seen, likely
+winners looked at more, a share of random picks), and every caption shown is logged as an
+exposure. The buttons carry their meaning in their ``custom_id`` and are registered as
+``DynamicItem``s, so they keep working after a restart. A rating is accepted only from the
+member the caption was shown to.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import re
+from collections import Counter
+from typing import TYPE_CHECKING, Any
+
+import discord
+
+from bot.rules.ballots import BallotEntry, choose_ballot
+from bot.rules.schedule import Phase
+from bot.rules.voting import RATING_EMOJI, Voter, VoteRefused, check_vote
+from bot.text import NO_PINGS, quote_caption, timestamp
+from bot.votes import gates_of
+from storage import contests, entries, votes
+from storage.models import Contest
+
+if TYPE_CHECKING:
+    from bot.engine import ContestEngine
+
+log = logging.getLogger(__name__)
+RATING_LABELS = {3: "Funny", 2: "Somewhat", 1: "Not funny"}
+
+
+class BallotBox:
+    def __init__(self, engine: ContestEngine) -> None:
+        self.engine = engine
+        self.store = engine.store
+        self._rng = random.Random()
+
+    async def open_ballots(self, contest: Contest) -> None:
+        """Put the Vote button on the prompt message (idempotent: editing twice changes nothing)."""
+        channel = await self.engine.channel(contest.channel_id)
+        message = channel.get_partial_message(contest.prompt_message_id)
+        view = discord.ui.View(timeout=None)
+        view.add_item(OpenBallotButton(contest.id))
+        await message.edit(view=view)
+        await channel.send(
+            f"🗳️ **Voting is open** until {timestamp(contest.closes_at)}: press **Vote** on today's prompt. "
+            "You'll see the captions one at a time, anonymously; rate each 😂 🙂 😐.",
+            allowed_mentions=NO_PINGS,
+        )
+
+    async def next_caption(self, interaction: discord.Interaction, contest_id: int) -> None:
+        """Show the voter the next caption chosen for them, or say they're done."""
+        contest = await self.store.call(contests.get_contest, contest_id)
+        if contest is None or contest.phase != Phase.VOTING:
+            await self._show(
+                interaction, content="Voting on this contest is closed. Thanks!", view=None
+            )
+            return
+        async with self.engine.lock(contest.guild_id):
+            pick = await self._choose(contest, interaction.user.id)
+            if pick is not None:
+                await self.store.call(
+                    votes.log_exposure,
+                    contest.id,
+                    pick.id,
+                    interaction.user.id,
+                    self.engine.clock.now(),
+                )
+        if pick is None:
+            await self._show(
+                interaction,
+                content="✅ You've rated every caption you can. Thanks for voting!",
+                view=None,
+            )
+            return
+        view = discord.ui.View(timeout=None)
+        for rating in (3, 2, 1):
+            view.add_item(RateButton(contest.id, pick.id, rating))
+        view.add_item(SkipButton(contest.id, pick.id))
+        embed = discord.Embed(
+            title=f"Caption #{pick.number}",
+            description=f">>> {quote_caption(pick.text)}",
+            colour=discord.Colour.blurple(),
+        )
+        embed.set_footer(text="Anonymous until the results. Skip if you'd rather not rate it.")
+        await self._show(interaction, embed=embed, view=view)
+
+    async def _choose(self, contest: Contest, voter_id: int) -> Any:
+        live = await self.store.call(entries.contest_entries, contest.id)
+        counts: dict[int, Counter] = {e.id: Counter() for e in live}
+        for rating in await self.store.call(votes.contest_ratings, contest.id):
+            if rating.entry_id in counts:
+                counts[rating.entry_id][rating.rating] += 1
+        shown = await self.store.call(votes.exposure_counts, contest.id)
+        state = [
+            BallotEntry(
+                e.id,
+                e.author_id,
+                (counts[e.id][1], counts[e.id][2], counts[e.id][3]),
+                shown.get(e.id, 0),
+            )
+            for e in live
+        ]
+        seen = await self.store.call(votes.seen_by, contest.id, voter_id)
+        picked = choose_ballot(state, voter_id=voter_id, already_seen=seen, size=1, rng=self._rng)
+        return next((e for e in live if e.id == picked[0]), None) if picked else None
+
+    async def rate(
+        self, interaction: discord.Interaction, contest_id: int, entry_id: int, rating: int
+    ) -> None:
+        contest = await self.store.call(contests.get_contest, contest_id)
+        entry = await self.store.call(entries.get_entry, entry_id)
+        shown_to_them = entry is not None and entry_id in await self.store.call(
+            votes.shown_to, contest_id, interaction.user.id
+        )
+        if contest is None or not shown_to_them:
+            await interaction.response.send_message(
+                "That ballot wasn't yours; press **Vote** for your own.", ephemeral=True
+            )
+            return
+        member = interaction.user if isinstance(interaction.user, discord.Member) else None
+        voter = Voter(
+            interaction.user.id,
+            interaction.user.bot,
+            interaction.user.created_at,
+            member.joined_at if member else None,
+        )
+        try:
+            check_vote(
+                phase=Phase(contest.phase),
+                voter=voter,
+                entry_author_id=entry.author_id,
+                entry_live=entry.status == "active",
+                gates=gates_of(await self.engine.settings(contest.guild_id)),
+                now=self.engine.clock.now(),
+            )
+        except VoteRefused as refusal:
+            await self._show(interaction, content=str(refusal), view=None)
+            return
+        await self.store.call(
+            votes.record_vote,
+            entry_id,
+            interaction.user.id,
+            rating,
+            "ballot",
+            self.engine.clock.now(),
+        )
+        await self.next_caption(interaction, contest_id)
+
+    async def _show(self, interaction: discord.Interaction, **content: Any) -> None:
+        """The public Vote button opens an ephemeral ballot; buttons on the ballot update it."""
+        content.setdefault("embed", None)
+        content.setdefault("content", None)
+        if interaction.message is not None and interaction.message.flags.ephemeral:
+            await interaction.response.edit_message(**content)
+        else:
+            await interaction.response.send_message(
+                ephemeral=True,
+                allowed_mentions=NO_PINGS,
+                **{k: v for k, v in content.items() if v is not None},
+            )
+
+
+def _engine(interaction: discord.Interaction) -> ContestEngine:
+    return interaction.client.engine  # type: ignore[attr-defined]
+
+
+class OpenBallotButton(
+    discord.ui.DynamicItem[discord.ui.Button], template=r"ballot:open:(?P<contest>\d+)"
+):
+    def __init__(self, contest_id: int) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label="Vote",
+                emoji="🗳️",
+                style=discord.ButtonStyle.primary,
+                custom_id=f"ballot:open:{contest_id}",
+            )
+        )
+        self.contest_id = contest_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]
+    ) -> OpenBallotButton:
+        return cls(int(match["contest"]))
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        await _engine(interaction).ballots.next_caption(interaction, self.contest_id)
+
+
+class RateButton(
+    discord.ui.DynamicItem[discord.ui.Button],
+    template=r"ballot:rate:(?P<contest>\d+):(?P<entry>\d+):(?P<rating>[123])",
+):
+    def __init__(self, contest_id: int, entry_id: int, rating: int) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label=RATING_LABELS[rating],
+                emoji=RATING_EMOJI[rating],
+                style=discord.ButtonStyle.secondary,
+                custom_id=f"ballot:rate:{contest_id}:{entry_id}:{rating}",
+            )
+        )
+        self.contest_id, self.entry_id, self.rating = contest_id, entry_id, rating
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]
+    ) -> RateButton:
+        return cls(int(match["contest"]), int(match["entry"]), int(match["rating"]))
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        await _engine(interaction).ballots.rate(
+            interaction, self.contest_id, self.entry_id, self.rating
+        )
+
+
+class SkipButton(
+    discord.ui.DynamicItem[discord.ui.Button],
+    template=r"ballot:skip:(?P<contest>\d+):(?P<entry>\d+)",
+):
+    def __init__(self, contest_id: int, entry_id: int) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label="Skip",
+                style=discord.ButtonStyle.secondary,
+                custom_id=f"ballot:skip:{contest_id}:{entry_id}",
+            )
+        )
+        self.contest_id = contest_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]
+    ) -> SkipButton:
+        return cls(int(match["contest"]), int(match["entry"]))
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        await _engine(interaction).ballots.next_caption(interaction, self.contest_id)
+
+
+BALLOT_BUTTONS = (OpenBallotButton, RateButton, SkipButton)

@@ -1,0 +1,173 @@
+"""/leaderboard, /stats and /season: standings derived from every closed contest's placings."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot import render
+from bot.app import PunchlineBot, reply
+from bot.checks import moderator_only
+from bot.text import NO_PINGS, clip
+from storage import audit, seasons
+from storage.seasons import Standing
+
+SHOWN = 10
+MIN_CONTESTS_FOR_PLACING = 3
+
+
+def order_standings(table: list[Standing], by: str) -> list[Standing]:
+    """By points (storage's order), or by average placing among members with enough contests."""
+    if by == "points":
+        return table
+    eligible = [s for s in table if s.contests >= MIN_CONTESTS_FOR_PLACING]
+    return sorted(eligible, key=lambda s: (s.average_placing, -s.contests, s.author_id))
+
+
+class Leaderboard(commands.Cog):
+    def __init__(self, bot: PunchlineBot) -> None:
+        self.bot = bot
+        self.store = bot.store
+
+    async def _name(self, guild: discord.Guild, user_id: int) -> str:
+        member = guild.get_member(user_id)
+        if member is not None:
+            return member.display_name
+        try:
+            return (await self.bot.fetch_user(user_id)).display_name
+        except discord.HTTPException:
+            return f"member {user_id}"
+
+    @app_commands.command(name="leaderboard", description="Season or all-time standings")
+    @app_commands.describe(scope="This season or all time", by="Total points, or average placing")
+    @app_commands.choices(
+        scope=[
+            app_commands.Choice(name="this season", value="season"),
+            app_commands.Choice(name="all time", value="all"),
+        ],
+        by=[
+            app_commands.Choice(name="points", value="points"),
+            app_commands.Choice(name="average placing", value="placing"),
+        ],
+    )
+    @app_commands.guild_only()
+    async def leaderboard(
+        self, interaction: discord.Interaction, scope: str = "season", by: str = "points"
+    ) -> None:
+        season = (
+            await self.store.call(seasons.current_season, interaction.guild_id)
+            if scope == "season"
+            else None
+        )
+        if scope == "season" and season is None:
+            scope = "all"
+        table = await self.store.call(
+            seasons.standings, interaction.guild_id, season_id=season[0] if season else None
+        )
+        ordered = order_standings(table, by)[:SHOWN]
+        title = f"{season[1] if season else 'All time'} · by {'points' if by == 'points' else 'average placing'}"
+        names = [await self._name(interaction.guild, s.author_id) for s in ordered]
+        rows = [
+            (
+                name,
+                f"{s.points} pts" if by == "points" else f"{s.average_placing:.0%}",
+                f"{s.contests} contests · {s.wins} wins",
+            )
+            for name, s in zip(names, ordered, strict=True)
+        ]
+        card = await asyncio.to_thread(render.leaderboard_card, title, rows)
+        text = "\n".join(
+            f"**{i}.** <@{s.author_id}> — {figure} ({detail})"
+            for i, (s, (_, figure, detail)) in enumerate(zip(ordered, rows, strict=True), start=1)
+        )
+        if by == "placing":
+            text += f"\n-# Average placing: 0% is always first. Members with {MIN_CONTESTS_FOR_PLACING}+ contests."
+        await interaction.response.send_message(
+            clip(f"🏅 **{title}**\n{text or 'No results yet.'}"),
+            file=discord.File(io.BytesIO(card), "leaderboard.png"),
+            allowed_mentions=NO_PINGS,
+        )
+
+    @app_commands.command(name="stats", description="Your (or a member's) contest record")
+    @app_commands.guild_only()
+    async def stats(
+        self, interaction: discord.Interaction, member: discord.Member | None = None
+    ) -> None:
+        who = member or interaction.user
+        table = await self.store.call(seasons.standings, interaction.guild_id)
+        mine = next((s for s in table if s.author_id == who.id), None)
+        if mine is None:
+            await reply(interaction, f"{who.mention} hasn't been placed in a contest yet.")
+            return
+        rank = table.index(mine) + 1
+        await reply(
+            interaction,
+            f"📊 {who.mention}: {mine.points} points over {mine.contests} contests, "
+            f"{mine.wins} win(s), best placing #{mine.best_rank}, average placing "
+            f"{mine.average_placing:.0%} (0% = always first). All-time rank #{rank} of {len(table)}.",
+        )
+
+    season = app_commands.Group(
+        name="season",
+        description="Contest seasons",
+        guild_only=True,
+        default_permissions=discord.Permissions(manage_guild=True),
+    )
+
+    @season.command(
+        name="start",
+        description="End the current season (announcing its winner) and start a new one",
+    )
+    @moderator_only()
+    async def season_start(
+        self, interaction: discord.Interaction, name: app_commands.Range[str, 1, 60]
+    ) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        now = self.bot.engine.clock.now()
+        previous = await self.store.call(seasons.current_season, interaction.guild_id)
+        new_id, ended = await self.store.call(seasons.start_season, interaction.guild_id, name, now)
+        await self.store.call(
+            audit.log_action,
+            interaction.guild_id,
+            interaction.user.id,
+            "season.start",
+            f"season:{new_id}",
+            {"name": name, "ended": ended},
+            now=now,
+        )
+        if previous is not None:
+            await self._announce_champion(interaction.guild, previous)
+        await reply(
+            interaction, f"🏁 Season **{discord.utils.escape_markdown(name)}** has started."
+        )
+
+    async def _announce_champion(self, guild: discord.Guild, season: tuple[int, str]) -> None:
+        table = await self.store.call(seasons.standings, guild.id, season_id=season[0])
+        settings = await self.bot.engine.settings(guild.id)
+        if not table or settings is None or settings.channel_id is None:
+            return
+        champion = table[0]
+        channel = await self.bot.engine.channel(settings.channel_id)
+        await channel.send(
+            f"👑 Season **{discord.utils.escape_markdown(season[1])}** is over! Champion: "
+            f"<@{champion.author_id}> with {champion.points} points and {champion.wins} win(s).",
+            allowed_mentions=discord.AllowedMentions(users=True, everyone=False, roles=False),
+        )
+        if settings.champion_role_id:
+            role = guild.get_role(settings.champion_role_id)
+            member = guild.get_member(champion.author_id)
+            if role is not None and member is not None:
+                try:
+                    for holder in role.members:
+                        await holder.remove_roles(role, reason="new season champion")
+                    await member.add_roles(role, reason=f"champion of {season[1]}")
+                except discord.HTTPException:
+                    pass  # the bot may lack Manage Roles or sit below the role
+
+
+async def setup(bot: PunchlineBot) -> None:
+    await bot.add_cog(Leaderboard(bot))

@@ -1,0 +1,182 @@
+"""/mod: disqualify entries, ban members from contests, export, read the audit log."""
+
+from __future__ import annotations
+
+import io
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.app import PunchlineBot, reply
+from bot.checks import moderator_only
+from bot.text import clip, quote_caption
+from storage import audit, entries, guilds
+from storage.export import export_guild
+
+AUDIT_PAGE = 15
+
+
+@app_commands.guild_only()
+@app_commands.default_permissions(manage_guild=True)
+class Moderation(
+    commands.GroupCog, group_name="mod", group_description="Moderate the caption contest"
+):
+    def __init__(self, bot: PunchlineBot) -> None:
+        self.bot = bot
+        self.store = bot.store
+        self.engine = bot.engine
+
+    @app_commands.command(name="disqualify", description="Remove an entry from the running contest")
+    @app_commands.describe(entry="The entry", reason="Why (shown to its author)")
+    @moderator_only()
+    async def disqualify(
+        self, interaction: discord.Interaction, entry: int, reason: app_commands.Range[str, 1, 300]
+    ) -> None:
+        contest = await self.engine.current_contest(interaction.guild_id)
+        found = await self.store.call(entries.get_entry, entry)
+        if (
+            contest is None
+            or found is None
+            or found.contest_id != contest.id
+            or found.status != "active"
+        ):
+            await reply(interaction, "That isn't a live entry of the running contest.")
+            return
+        now = self.engine.clock.now()
+        await self.store.call(entries.set_status, found.id, "disqualified", reason, now)
+        await self.store.call(
+            audit.log_action,
+            interaction.guild_id,
+            interaction.user.id,
+            "entry.disqualify",
+            f"entry:{found.id}",
+            {"reason": reason, "author": found.author_id},
+            now=now,
+        )
+        told = await self._tell_author(
+            found.author_id,
+            f"Your caption “{quote_caption(found.text)}” was "
+            f"removed from today's contest by a moderator: {quote_caption(reason)}",
+        )
+        await reply(
+            interaction,
+            f"🚫 Disqualified: “{quote_caption(found.text)}”. "
+            + ("The author was told why." if told else "I couldn't DM the author."),
+        )
+
+    @disqualify.autocomplete("entry")
+    async def live_entries(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[int]]:
+        contest = await self.engine.current_contest(interaction.guild_id)
+        if contest is None:
+            return []
+        live = await self.store.call(entries.contest_entries, contest.id)
+        return [
+            app_commands.Choice(
+                name=clip(f"{f'#{e.number} ' if e.number else ''}{e.text}", 100), value=e.id
+            )
+            for e in live
+            if current.casefold() in e.text.casefold()
+        ][:25]
+
+    @app_commands.command(name="ban", description="Stop a member from entering contests")
+    @moderator_only()
+    async def ban(
+        self,
+        interaction: discord.Interaction,
+        member: discord.Member,
+        reason: app_commands.Range[str, 1, 300] | None = None,
+    ) -> None:
+        now = self.engine.clock.now()
+        await self.store.call(
+            guilds.ban_member, interaction.guild_id, member.id, interaction.user.id, reason, now
+        )
+        await self.store.call(
+            audit.log_action,
+            interaction.guild_id,
+            interaction.user.id,
+            "member.ban",
+            f"user:{member.id}",
+            {"reason": reason},
+            now=now,
+        )
+        await reply(interaction, f"🔒 {member.mention} can no longer enter contests here.")
+
+    @app_commands.command(name="unban", description="Let a member enter contests again")
+    @moderator_only()
+    async def unban(self, interaction: discord.Interaction, member: discord.Member) -> None:
+        lifted = await self.store.call(guilds.unban_member, interaction.guild_id, member.id)
+        await self.store.call(
+            audit.log_action,
+            interaction.guild_id,
+            interaction.user.id,
+            "member.unban",
+            f"user:{member.id}",
+            {"was_banned": lifted},
+            now=self.engine.clock.now(),
+        )
+        await reply(
+            interaction,
+            f"🔓 {member.mention} may enter again."
+            if lifted
+            else f"{member.mention} wasn't banned.",
+        )
+
+    @app_commands.command(
+        name="export", description="Download this server's contests as a CSV file"
+    )
+    @app_commands.describe(season="Only this season's contests (its number from /leaderboard)")
+    @moderator_only()
+    async def export(self, interaction: discord.Interaction, season: int | None = None) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        text = await self.store.call(export_guild, interaction.guild_id, "csv", season_id=season)
+        await self.store.call(
+            audit.log_action,
+            interaction.guild_id,
+            interaction.user.id,
+            "data.export",
+            None,
+            {"season": season},
+            now=self.engine.clock.now(),
+        )
+        name = f"punchline-{interaction.guild_id}{f'-season-{season}' if season else ''}.csv"
+        await interaction.followup.send(
+            "📄 Here's the export.",
+            file=discord.File(io.BytesIO(text.encode()), name),
+            ephemeral=True,
+        )
+
+    @app_commands.command(name="audit", description="Recent moderator and bot actions")
+    @moderator_only()
+    async def audit_log(
+        self, interaction: discord.Interaction, page: app_commands.Range[int, 1, 1000] = 1
+    ) -> None:
+        actions = await self.store.call(
+            audit.recent_actions,
+            interaction.guild_id,
+            offset=(page - 1) * AUDIT_PAGE,
+            limit=AUDIT_PAGE,
+        )
+        if not actions:
+            await reply(interaction, "Nothing on that page.")
+            return
+        lines = [
+            f"{discord.utils.format_dt(a.at, 'd')} {discord.utils.format_dt(a.at, 't')} · "
+            f"{f'<@{a.actor_id}>' if a.actor_id else 'bot'} · `{a.action}` {a.target or ''}"
+            for a in actions
+        ]
+        await reply(interaction, clip(f"**Audit log, page {page}**\n" + "\n".join(lines)))
+
+    async def _tell_author(self, user_id: int, text: str) -> bool:
+        try:
+            user = self.bot.get_user(user_id) or await self.bot.fetch_user(user_id)
+            await user.send(text, allowed_mentions=discord.AllowedMentions.none())
+        except discord.HTTPException:
+            return False
+        return True
+
+
+async def setup(bot: PunchlineBot) -> None:
+    await bot.add_cog(Moderation(bot))
