@@ -91,14 +91,23 @@ class Captions(
         if contest is None:
             await reply(interaction, "There's no contest running right now.")
             return
-        mine = await self.bot.store.call(entries.author_entries, contest.id, interaction.user.id)
+        everything = await self.bot.store.call(entries.contest_entries, contest.id, status=None)
+        mine = [
+            e for e in everything if e.author_id == interaction.user.id and e.status != "withdrawn"
+        ]
         if not mine:
             await reply(
                 interaction, "You haven't entered today's contest yet: try **/caption submit**."
             )
             return
         lines = [
-            f"• {f'Entry #{e.number}: ' if e.number else ''}“{quote_caption(e.text)}”" for e in mine
+            f"• {f'Entry #{e.number}: ' if e.number else ''}“{quote_caption(e.text)}”"
+            + (
+                f" — removed by a moderator: {quote_caption(e.reason or '')}"
+                if e.status == "disqualified"
+                else ""
+            )
+            for e in mine
         ]
         await reply(
             interaction, f"Your captions for {contest.day} ({contest.phase}):\n" + "\n".join(lines)

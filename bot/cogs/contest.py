@@ -260,6 +260,46 @@ class Contest(
         )
         await reply(interaction, f"🗳️ Voting mode: **{mode}**, from the next time voting opens.")
 
+    @app_commands.command(
+        name="roles", description="Who moderates the contest, and the season champion's role"
+    )
+    @app_commands.describe(
+        moderator="Members with this role may run moderator commands (besides Manage Server)",
+        champion="Given to each season's champion (the bot needs Manage Roles, above this role)",
+    )
+    @app_commands.guild_only()
+    @app_commands.default_permissions(manage_guild=True)
+    @moderator_only()
+    async def roles(
+        self,
+        interaction: discord.Interaction,
+        moderator: discord.Role | None = None,
+        champion: discord.Role | None = None,
+    ) -> None:
+        now = self.engine.clock.now()
+        await self.bot.store.call(
+            guilds.update_settings,
+            interaction.guild_id,
+            now,
+            moderator_role_id=moderator.id if moderator else None,
+            champion_role_id=champion.id if champion else None,
+        )
+        await self.bot.store.call(
+            audit.log_action,
+            interaction.guild_id,
+            interaction.user.id,
+            "contest.roles",
+            None,
+            {"moderator": moderator and moderator.id, "champion": champion and champion.id},
+            now=now,
+        )
+        await reply(
+            interaction,
+            f"👥 Moderator role: {moderator.mention if moderator else 'none'} · "
+            f"champion role: {champion.mention if champion else 'none'}. Server admins can "
+            "also let the moderator role see these commands under Integrations.",
+        )
+
     @app_commands.command(name="status", description="Today's contest: phase, deadlines, entries")
     @app_commands.guild_only()
     async def status(self, interaction: discord.Interaction) -> None:
