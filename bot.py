@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import logging
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.config import ConfigError, Settings, load_settings
@@ -20,10 +21,9 @@ log = logging.getLogger("punchline")
 
 async def run_bot(settings: Settings) -> None:
     from bot.app import PunchlineBot
-    from bot.store import Store
+    from bot.store import open_store
 
-    store = Store(settings.database)
-    await store.open()
+    store = await open_store(settings.database, settings.backup_dir, datetime.now(UTC))
     bot = PunchlineBot(settings, store=store)
     try:
         async with bot:

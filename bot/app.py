@@ -17,6 +17,7 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.engine import ContestEngine
 from bot.images import ImageRejected
+from bot.maintenance import arm_nightly_backup
 from bot.rules.captions import CaptionRejected
 from bot.rules.schedule import ScheduleError
 from bot.store import Store
@@ -82,6 +83,7 @@ class PunchlineBot(commands.Bot):
             await self.tree.sync(guild=guild)
         else:
             await self.tree.sync()
+        arm_nightly_backup(self)
         self.scheduler.start()
 
     async def on_ready(self) -> None:

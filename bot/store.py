@@ -8,14 +8,20 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
 from pathlib import Path
 from typing import ParamSpec, TypeVar
 
 from sqlite_utils import Database
 
 from storage import open_database
+from storage.backup import restore_latest_backup
+from storage.db import DatabaseError
+
+log = logging.getLogger(__name__)
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -47,3 +53,27 @@ class Store:
             await self._run(self._db.close)
             self._db = None
         self._executor.shutdown(wait=True)
+
+
+async def open_store(database: Path, backup_dir: Path, now: datetime) -> Store:
+    """Open the bot's database; a damaged file is set aside and the newest healthy backup restored.
+
+    Raises ``DatabaseError`` with what to do when the file is damaged and no backup can help.
+    """
+    store = Store(database)
+    try:
+        await store.open()
+    except DatabaseError as problem:
+        restored = await asyncio.to_thread(restore_latest_backup, database, backup_dir, now)
+        if restored is None:
+            await store.close()
+            raise DatabaseError(
+                f"{problem}. No healthy backup was found in {backup_dir} to restore."
+            ) from None
+        log.warning(
+            "%s; restored the newest healthy backup, %s (the damaged file was kept beside it)",
+            problem,
+            restored.name,
+        )
+        await store.open()
+    return store

@@ -11,8 +11,9 @@ import os
 import sys
 from pathlib import Path
 
+from storage.backup import backup_database
 from storage.db import DEFAULT_PATH, DatabaseError, open_database
-from storage.export import backup_database, export_guild
+from storage.export import export_guild
 
 
 def main(argv: list[str] | None = None) -> int:

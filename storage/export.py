@@ -1,12 +1,10 @@
-"""Backups (SQLite's online backup API) and per-guild exports as CSV or JSON."""
+"""Per-guild exports as CSV or JSON."""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
-import sqlite3
-from pathlib import Path
 
 from sqlite_utils import Database
 
@@ -27,27 +25,6 @@ EXPORT_COLUMNS = [
     "rank",
     "points",
 ]
-
-
-def backup_database(source: str | Path, destination: str | Path) -> Path:
-    """Copy a live database to ``destination`` consistently, even while the bot writes to it.
-
-    The copy is written beside the destination and renamed into place, so an interrupted
-    backup never leaves a half-written file under the final name.
-    """
-    destination = Path(destination)
-    partial = destination.with_name(destination.name + ".partial")
-    src = sqlite3.connect(str(source))
-    try:
-        dst = sqlite3.connect(str(partial))
-        try:
-            src.backup(dst)
-        finally:
-            dst.close()
-    finally:
-        src.close()
-    partial.replace(destination)
-    return destination
 
 
 def guild_rows(db: Database, guild_id: int, *, season_id: int | None = None) -> list[dict]:
