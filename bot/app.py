@@ -31,6 +31,7 @@ EXTENSIONS = (
     "bot.cogs.prompts",
     "bot.cogs.moderation",
     "bot.cogs.leaderboard",
+    "bot.cogs.privacy",
 )
 
 
