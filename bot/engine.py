@@ -31,12 +31,9 @@ from bot.rules.captions import (
 )
 from bot.rules.schedule import (
     ContestPlan,
-    ContestTimes,
     Phase,
     Schedule,
-    ScheduleError,
     due_contest,
-    local_day,
     next_opening,
 )
 from bot.text import NO_PINGS, quote_caption, timestamp
@@ -51,7 +48,14 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 PROMPT_FILE = "prompt.png"
 DRAIN_SECONDS = 30.0
-RESULTS_RETRY = timedelta(minutes=1)  # after Discord failed (5xx, network) to take the results
+STEP_RETRY = timedelta(minutes=1)  # after Discord failed transiently
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Failures worth retrying: Discord's 5xx and exhausted 429s, network errors, timeouts."""
+    if isinstance(exc, discord.HTTPException):
+        return exc.status == 429 or exc.status >= 500
+    return isinstance(exc, aiohttp.ClientError | TimeoutError | ConnectionError)
 
 
 def schedule_of(settings: GuildSettings) -> Schedule:
@@ -99,11 +103,13 @@ class ContestEngine:
         """Rebuild every job from SQLite and finish whatever was interrupted (runs on each READY)."""
         for settings in await self.store.call(guilds.configured_guilds):
             self.arm_daily_post(settings)
-            await self.open_due_contest(settings.guild_id)
+            await self.run_step(
+                f"post:{settings.guild_id}", self.open_due_contest, settings.guild_id
+            )
         for contest in await self.store.call(contests.unfinished_contests):
-            await self._resume_contest(contest)
+            await self.run_step(f"resume:{contest.id}", self._resume_contest, contest)
         for contest in await self.store.call(contests.unannounced_contests):
-            await self.close_contest(contest.id)
+            await self.run_step(f"close:{contest.id}", self.close_contest, contest.id)
 
     async def _resume_contest(self, contest: Contest) -> None:
         if contest.prompt_message_id is None:
@@ -127,16 +133,36 @@ class ContestEngine:
 
     def _at(self, job_id: str, when, func, *args) -> None:
         self.bot.scheduler.add_job(
-            func,
+            self.run_step,
             "date",
             run_date=self.clock.to_real(when),
-            args=args,
+            args=(job_id, func, *args),
             id=job_id,
             replace_existing=True,
             misfire_grace_time=None,
         )
 
-    def _cancel(self, job_id: str) -> None:
+    async def run_step(self, job_id: str, func, *args) -> bool:
+        """Run one contest step; returns whether it finished.
+
+        When Discord fails transiently (5xx, rate limits that outlast discord.py's retries, a
+        dropped connection) the step is re-armed for :data:`STEP_RETRY` later; steps are
+        idempotent, so a retry finishes the job without repeating what was done. Any other
+        failure is logged and left for the next start, so one guild's trouble never stops
+        another's contest.
+        """
+        try:
+            await func(*args)
+        except Exception as exc:
+            if not is_transient(exc):
+                log.exception("step %s failed", job_id)
+                return False
+            log.warning("step %s: Discord failed (%s); trying again in %s", job_id, exc, STEP_RETRY)
+            self._at(job_id, self.clock.now() + STEP_RETRY, func, *args)
+            return False
+        return True
+
+    def cancel(self, job_id: str) -> None:
         if self.bot.scheduler.get_job(job_id) is not None:
             self.bot.scheduler.remove_job(job_id)
 
@@ -153,7 +179,7 @@ class ContestEngine:
     async def open_due_contest(self, guild_id: int) -> Contest | None:
         """Open the contest that should be running now, if it is missing; None if none is due."""
         async with self.lock(guild_id):
-            settings = await self._ready_settings(guild_id)
+            settings = await self.ready_settings(guild_id)
             if settings is None:
                 return None
             latest = await self.store.call(contests.latest_contest, guild_id)
@@ -161,34 +187,16 @@ class ContestEngine:
             plan = due_contest(self.clock.now(), schedule_of(settings), latest_day)
             if plan is None:
                 return None
-            contest, _ = await self._open_planned(settings, plan, actor_id=None)
+            contest, _ = await self.open_planned(settings, plan, actor_id=None)
             return contest
 
-    async def start_now(self, guild_id: int, actor_id: int) -> tuple[Contest, bool]:
-        """A moderator opens today's contest now with the usual phase lengths; (contest, created).
-
-        ``created`` is False when today's contest already exists (one contest per day).
-        """
-        async with self.lock(guild_id):
-            settings = await self._ready_settings(guild_id)
-            if settings is None:
-                raise ScheduleError("Set the contest up first with /contest setup.")
-            schedule, now = schedule_of(settings), self.clock.now()
-            voting_at = now + schedule.submission
-            plan = ContestPlan(
-                local_day(now, schedule.zone),
-                ContestTimes(now, voting_at, voting_at + schedule.voting),
-                catch_up=False,
-            )
-            return await self._open_planned(settings, plan, actor_id=actor_id)
-
-    async def _ready_settings(self, guild_id: int) -> GuildSettings | None:
+    async def ready_settings(self, guild_id: int) -> GuildSettings | None:
         settings = await self.settings(guild_id)
         if settings is None or not settings.enabled or settings.channel_id is None:
             return None
         return settings
 
-    async def _open_planned(
+    async def open_planned(
         self, settings: GuildSettings, plan: ContestPlan, actor_id: int | None
     ) -> tuple[Contest, bool]:
         """Create the planned contest (once: storage refuses a second one for the day) and post it."""
@@ -358,93 +366,6 @@ class ContestEngine:
                 )
             contest = await self.store.call(contests.get_contest, contest_id)
             if contest.results_message_id is None:
-                try:
-                    await announce_results(self, contest)
-                except (discord.DiscordServerError, aiohttp.ClientError) as exc:
-                    log.warning(
-                        "contest %s: could not post the results (%s); trying again in %s",
-                        contest.id,
-                        exc,
-                        RESULTS_RETRY,
-                    )
-                    retry_at = self.clock.now() + RESULTS_RETRY
-                    self._at(f"close:{contest.id}", retry_at, self.close_contest, contest.id)
+                await announce_results(self, contest)
         posted = await self.store.call(entries.contest_entries, contest.id, status=None)
         self.votes.forget({e.message_id for e in posted if e.message_id})
-
-    # -- moderator controls --------------------------------------------------------------------
-
-    async def extend(self, guild_id: int, minutes: int, actor_id: int) -> Contest:
-        """Push the running phase's deadline (and what follows) back by ``minutes``."""
-        async with self.lock(guild_id):
-            contest = await self.current_contest(guild_id)
-            if contest is None:
-                raise ScheduleError("No contest is running to extend.")
-            delta = timedelta(minutes=minutes)
-            settings = await self.settings(guild_id)
-            next_post = next_opening(contest.opens_at, schedule_of(settings))
-            if contest.closes_at + delta > next_post:
-                raise ScheduleError("That would run into the next day's prompt; extend by less.")
-            voting_at = contest.voting_at + delta if contest.phase == Phase.SUBMISSIONS else None
-            await self.store.call(
-                contests.set_times,
-                contest.id,
-                voting_at=voting_at,
-                closes_at=contest.closes_at + delta,
-            )
-            await self.store.call(
-                audit.log_action,
-                guild_id,
-                actor_id,
-                "contest.extend",
-                f"contest:{contest.id}",
-                {"minutes": minutes},
-                now=self.clock.now(),
-            )
-            contest = await self.store.call(contests.get_contest, contest.id)
-            self.arm_phases(contest)
-            return contest
-
-    async def advance_now(self, guild_id: int, actor_id: int) -> Phase:
-        """End the running phase now: submissions → voting, or voting → closed with results."""
-        contest = await self.current_contest(guild_id)
-        if contest is None:
-            raise ScheduleError("No contest is running.")
-        async with self.lock(guild_id):
-            await self.store.call(
-                audit.log_action,
-                guild_id,
-                actor_id,
-                "contest.advance",
-                f"contest:{contest.id}",
-                {"from": contest.phase},
-                now=self.clock.now(),
-            )
-        if contest.phase == Phase.SUBMISSIONS:
-            self._cancel(f"voting:{contest.id}")
-            await self.start_voting(contest.id)
-            return Phase.VOTING
-        self._cancel(f"close:{contest.id}")
-        await self.close_contest(contest.id)
-        return Phase.CLOSED
-
-    async def reopen(self, guild_id: int, minutes: int, actor_id: int) -> Contest:
-        """Reopen the latest closed contest's voting for ``minutes``; results are posted again after."""
-        async with self.lock(guild_id):
-            contest = await self.store.call(contests.latest_contest, guild_id)
-            if contest is None or contest.phase != Phase.CLOSED:
-                raise ScheduleError("Only a closed contest can be reopened.")
-            closes_at = self.clock.now() + timedelta(minutes=minutes)
-            await self.store.call(contests.reopen_voting, contest.id, closes_at)
-            await self.store.call(
-                audit.log_action,
-                guild_id,
-                actor_id,
-                "contest.reopen",
-                f"contest:{contest.id}",
-                {"minutes": minutes},
-                now=self.clock.now(),
-            )
-            contest = await self.store.call(contests.get_contest, contest.id)
-            self.arm_phases(contest)
-            return contest

@@ -115,7 +115,9 @@ class VoteKeeper:
                 )
             except VoteRefused as refusal:
                 log.debug("vote refused on entry %s by %s: %s", entry.id, payload.user_id, refusal)
-                await self._remove_reaction(payload, emoji)
+                await self._remove_reaction(
+                    payload.channel_id, payload.message_id, payload.user_id, emoji
+                )
                 return
             await self.store.call(
                 votes.record_vote,
@@ -129,7 +131,9 @@ class VoteKeeper:
             if (
                 previous is not None and previous != emoji
             ):  # one rating per entry: drop the old emoji
-                await self._remove_reaction(payload, previous)
+                await self._remove_reaction(
+                    payload.channel_id, payload.message_id, payload.user_id, previous
+                )
 
     async def reaction_removed(self, payload: discord.RawReactionActionEvent) -> None:
         rating = EMOJI_RATINGS.get(str(payload.emoji))
@@ -171,18 +175,20 @@ class VoteKeeper:
             if contest.phase == Phase.VOTING:
                 await self.store.call(votes.clear_emoji_votes, entry.id, rating)
 
-    async def _remove_reaction(self, payload: discord.RawReactionActionEvent, emoji: str) -> None:
+    async def _remove_reaction(
+        self, channel_id: int, message_id: int, user_id: int, emoji: str
+    ) -> None:
         """Take a member's reaction away, when the bot has Manage Messages (else leave it be)."""
-        channel = self.bot.get_channel(payload.channel_id)
+        channel = self.bot.get_channel(channel_id)
         if channel is None or not channel.permissions_for(channel.guild.me).manage_messages:
             return
-        self._removed_by_bot.add((payload.message_id, payload.user_id, emoji))
+        self._removed_by_bot.add((message_id, user_id, emoji))
         try:
-            await channel.get_partial_message(payload.message_id).remove_reaction(
-                emoji, discord.Object(payload.user_id)
+            await channel.get_partial_message(message_id).remove_reaction(
+                emoji, discord.Object(user_id)
             )
         except discord.HTTPException as exc:
-            self._removed_by_bot.discard((payload.message_id, payload.user_id, emoji))
+            self._removed_by_bot.discard((message_id, user_id, emoji))
             if not isinstance(exc, discord.NotFound):
                 log.warning("could not remove a reaction: %s", exc)
 
@@ -234,6 +240,10 @@ class VoteKeeper:
                 rating = previous if previous in ratings else min(ratings)
                 chosen[(entry.id, user.id)] = rating
                 shown[(message.id, user.id)] = RATING_EMOJI[rating]
+                for extra in ratings - {rating}:  # two emoji left while the bot was away: keep one
+                    await self._remove_reaction(
+                        message.channel.id, message.id, user.id, RATING_EMOJI[extra]
+                    )
         observed = [Rating(e, v, r, "emoji") for (e, v), r in chosen.items()]
         added, removed = await self.store.call(votes.replace_emoji_votes, contest.id, observed, now)
         # After downtime the in-memory choices are gone or stale: rebuild them from the reactions,

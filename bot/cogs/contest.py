@@ -1,4 +1,8 @@
-"""/contest setup and /contest status: enough for a server to start its daily contest."""
+"""/contest: setting up and running the daily contest.
+
+The group is shared with members (/contest status), and Discord has no per-subcommand
+permission hint, so every moderator subcommand is guarded by ``moderator_only`` at run time.
+"""
 
 from __future__ import annotations
 
@@ -9,10 +13,11 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot import controls
 from bot.app import PunchlineBot, reply
 from bot.checks import moderator_only
 from bot.engine import schedule_of
-from bot.rules.schedule import Schedule, next_opening, validate_schedule
+from bot.rules.schedule import Phase, Schedule, next_opening, validate_schedule
 from bot.text import timestamp
 from storage import audit, contests, entries, guilds, votes
 
@@ -38,7 +43,6 @@ class Contest(
         voting_minutes="How long voting lasts (default 11 h)",
     )
     @app_commands.guild_only()
-    @app_commands.default_permissions(manage_guild=True)
     @moderator_only()
     async def setup(
         self,
@@ -112,7 +116,6 @@ class Contest(
         voting_minutes="How long voting lasts",
     )
     @app_commands.guild_only()
-    @app_commands.default_permissions(manage_guild=True)
     @moderator_only()
     async def schedule(
         self,
@@ -172,11 +175,12 @@ class Contest(
         name="start", description="Open today's contest now instead of at the post time"
     )
     @app_commands.guild_only()
-    @app_commands.default_permissions(manage_guild=True)
     @moderator_only()
     async def start(self, interaction: discord.Interaction) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
-        contest, created = await self.engine.start_now(interaction.guild_id, interaction.user.id)
+        contest, created = await controls.start_now(
+            self.engine, interaction.guild_id, interaction.user.id
+        )
         if created:
             await reply(
                 interaction,
@@ -191,25 +195,31 @@ class Contest(
         name="close", description="End the current phase now (submissions → voting → results)"
     )
     @app_commands.guild_only()
-    @app_commands.default_permissions(manage_guild=True)
     @moderator_only()
     async def close(self, interaction: discord.Interaction) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
-        phase = await self.engine.advance_now(interaction.guild_id, interaction.user.id)
-        await reply(
-            interaction,
-            "🗳️ Voting is open now." if phase == "voting" else "🏁 Closed; results are posted.",
+        phase, done = await controls.end_phase_now(
+            self.engine, interaction.guild_id, interaction.user.id
         )
+        if not done:
+            await reply(
+                interaction, "Discord didn't take every step just now; I'll finish it in a minute."
+            )
+        elif phase == Phase.VOTING:
+            await reply(interaction, "🗳️ Voting is open now.")
+        else:
+            await reply(interaction, "🏁 Closed; the results are posted.")
 
     @app_commands.command(name="extend", description="Give the running phase more time")
     @app_commands.describe(minutes="How many more minutes")
     @app_commands.guild_only()
-    @app_commands.default_permissions(manage_guild=True)
     @moderator_only()
     async def extend(
         self, interaction: discord.Interaction, minutes: app_commands.Range[int, 1, 720]
     ) -> None:
-        contest = await self.engine.extend(interaction.guild_id, minutes, interaction.user.id)
+        contest = await controls.extend(
+            self.engine, interaction.guild_id, minutes, interaction.user.id
+        )
         deadline = contest.voting_at if contest.phase == "submissions" else contest.closes_at
         await reply(
             interaction,
@@ -219,12 +229,13 @@ class Contest(
     @app_commands.command(name="reopen", description="Reopen voting on the last closed contest")
     @app_commands.describe(minutes="How long voting stays open again")
     @app_commands.guild_only()
-    @app_commands.default_permissions(manage_guild=True)
     @moderator_only()
     async def reopen(
         self, interaction: discord.Interaction, minutes: app_commands.Range[int, 1, 720] = 60
     ) -> None:
-        contest = await self.engine.reopen(interaction.guild_id, minutes, interaction.user.id)
+        contest = await controls.reopen(
+            self.engine, interaction.guild_id, minutes, interaction.user.id
+        )
         await reply(
             interaction,
             f"🔁 Voting on {contest.day} is open again until {timestamp(contest.closes_at)}; "
@@ -244,7 +255,6 @@ class Contest(
         ]
     )
     @app_commands.guild_only()
-    @app_commands.default_permissions(manage_guild=True)
     @moderator_only()
     async def mode(self, interaction: discord.Interaction, mode: str) -> None:
         now = self.engine.clock.now()
@@ -268,7 +278,6 @@ class Contest(
         champion="Given to each season's champion (the bot needs Manage Roles, above this role)",
     )
     @app_commands.guild_only()
-    @app_commands.default_permissions(manage_guild=True)
     @moderator_only()
     async def roles(
         self,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import datetime as dt
 from collections.abc import AsyncIterator
@@ -16,6 +17,9 @@ from bot.config import Settings
 from bot.emulator import Channel, DiscordEmulator, Guild, Message, User, running_client
 from bot.emulator.permissions import DEFAULT_EVERYONE, Permission
 from bot.store import Store
+from bot.votes import RATING_EMOJI_ORDER
+from storage import contests, entries, votes
+from storage.models import Contest
 
 OLD_ACCOUNT = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
 BOT_PERMISSIONS = (
@@ -61,16 +65,19 @@ def server(emu: DiscordEmulator) -> Server:
 
 @contextlib.asynccontextmanager
 async def punchline(
-    emu: DiscordEmulator, db_path: Path, *, speed: float = 60.0, ai=None
+    emu: DiscordEmulator, db_path: Path, *, speed: float = 60.0, ai=None, clock: Clock | None = None
 ) -> AsyncIterator[PunchlineBot]:
-    """Start the bot on ``db_path`` (contest time runs ``speed`` times faster) and stop it after."""
+    """Start the bot on ``db_path`` (contest time runs ``speed`` times faster) and stop it after.
+
+    ``clock`` replaces the default ``Clock(speed)``, e.g. to start at a chosen contest moment.
+    """
     store = Store(db_path)
     await store.open()
     client = PunchlineBot(
         Settings(token=emu.token, database=db_path),
         store=store,
         ai=ai,
-        clock=Clock(speed),
+        clock=clock or Clock(speed),
         guild_ready_timeout=0.05,
     )
     try:
@@ -113,3 +120,101 @@ def is_results(message: Message) -> bool:
 
 def is_entry(message: Message) -> bool:
     return message.content.startswith("**Entry #")
+
+
+# -- shared by the resilience, voting, caption and command tests ------------------------------
+
+LONG_PHASE_MINUTES = 600
+"""A phase this long never ends by itself during a test (at speed 60 it lasts 10 real minutes):
+the test brings the step forward with :func:`run_job_now` when it wants it."""
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    """The bot's database file; the ``db`` fixture opens this same file for the test to read."""
+    return tmp_path / "punchline.db"
+
+
+class ClockFrom(Clock):
+    """A bot clock whose contest time starts at ``start`` instead of now."""
+
+    def __init__(self, start: dt.datetime, speed: float = 1.0) -> None:
+        super().__init__(speed)
+        self._contest_origin = start
+
+
+async def startup_finished() -> None:
+    """Wait until the catch-up the bot runs on each READY (``on_ready`` → ``engine.resume``) ends.
+
+    ``running_client`` returns once the client is ready, when ``on_ready`` has only just been
+    scheduled; discord.py names each event task ``"discord.py: <handler>"``.
+    """
+    catching_up = [t for t in asyncio.all_tasks() if t.get_name() == "discord.py: on_ready"]
+    await asyncio.gather(*catching_up)
+
+
+def run_job_now(bot: PunchlineBot, job_id: str) -> None:
+    """Bring a scheduled contest step (``voting:<contest id>``, ``close:<contest id>``) to now."""
+    bot.scheduler.modify_job(job_id, next_run_time=dt.datetime.now(dt.UTC))
+
+
+async def open_contest_now(emu: DiscordEmulator, server: Server, bot: PunchlineBot, db) -> Contest:
+    """Set up a contest with long phases that opens now; returns it once its prompt is posted."""
+    reply = await setup_contest(
+        emu, server, bot, submission_minutes=LONG_PHASE_MINUTES, voting_minutes=LONG_PHASE_MINUTES
+    )
+    assert "Daily contest set" in reply.content
+    return await emu.wait_until(
+        lambda: next(
+            (c for c in contests.guild_contests(db, server.guild.id) if c.prompt_message_id), None
+        ),
+        "the contest's prompt",
+    )
+
+
+async def submit(emu: DiscordEmulator, server: Server, member: User, text: str):
+    """``member`` runs /caption submit; returns the bot's (ephemeral) reply."""
+    return await emu.slash(
+        server.guild.id, server.channel.id, member.id, "caption submit", text=text
+    )
+
+
+async def start_voting_now(
+    emu: DiscordEmulator, bot: PunchlineBot, db, contest: Contest, count: int
+) -> dict[int, Message]:
+    """Run the contest's voting job now; returns its ``count`` entry messages by author id,
+    once each carries the bot's 😂 🙂 😐."""
+    run_job_now(bot, f"voting:{contest.id}")
+
+    def posted() -> dict[int, Message] | None:
+        found = {e.author_id: e for e in entries.contest_entries(db, contest.id) if e.message_id}
+        if len(found) != count:
+            return None
+        messages = {author: emu.message(e.message_id) for author, e in found.items()}
+        bot_id = emu.bot_user.id
+        ready = all(
+            bot_id in m.reactors(emoji) for m in messages.values() for emoji in RATING_EMOJI_ORDER
+        )
+        return messages if ready else None
+
+    return await emu.wait_until(posted, f"{count} entries with their rating emoji")
+
+
+def stored_votes(db, contest_id: int) -> dict[tuple[int, int], int]:
+    """The contest's emoji votes as ``{(entry message id, voter id): rating}``."""
+    message_of = {e.id: e.message_id for e in entries.contest_entries(db, contest_id, status=None)}
+    return {
+        (message_of[r.entry_id], r.voter_id): r.rating
+        for r in votes.contest_ratings(db, contest_id, source="emoji")
+    }
+
+
+def results_posts(emu: DiscordEmulator, server: Server) -> list[Message]:
+    return [m for m in emu.messages(server.channel.id) if is_results(m)]
+
+
+def counts_line(results: Message, author_id: int) -> str:
+    """The "😂 n · 🙂 n · 😐 n" line of ``author_id``'s entry in a results post."""
+    text = results.embeds[0]["description"]
+    block = next(b for b in text.split("\n\n") if f"<@{author_id}>" in b)
+    return block.splitlines()[-1].split(" · mean")[0]

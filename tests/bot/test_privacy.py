@@ -14,7 +14,9 @@ async def test_a_member_sees_and_erases_their_data(emu, server, tmp_path):
     async with punchline(emu, tmp_path / "p.db") as bot:
         await setup_contest(emu, server, bot, submission_minutes=30, voting_minutes=30)
         await emu.wait_for_message(server.channel.id, is_prompt, include_existing=True)
-        await emu.slash(server.guild.id, server.channel.id, alice.id, "caption submit", text="My secret caption")
+        await emu.slash(
+            server.guild.id, server.channel.id, alice.id, "caption submit", text="My secret caption"
+        )
 
         shown = await emu.slash(server.guild.id, server.channel.id, alice.id, "privacy show")
         assert shown.ephemeral
