@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,19 +21,34 @@ log = logging.getLogger("punchline")
 
 
 async def run_bot(settings: Settings) -> None:
-    from bot.app import PunchlineBot
+    from bot.app import PunchlineBot, use_discord_api
+    from bot.clock import Clock
     from bot.store import open_store
 
+    if settings.discord_api:
+        await use_discord_api(settings.discord_api, settings.require_token())
     store = await open_store(settings.database, settings.backup_dir, datetime.now(UTC))
-    bot = PunchlineBot(settings, store=store)
+    clock = Clock()
+    ai = None
+    if settings.ai == "on":
+        from bot.ai import load_ai
+
+        ai = await load_ai(settings, store, clock)
+    bot = PunchlineBot(settings, store=store, ai=ai, clock=clock)
     try:
         async with bot:
             await bot.start(settings.require_token())
     finally:
+        if ai is not None:
+            await ai.aclose()
         await store.close()
 
 
 def main(argv: list[str] | None = None) -> int:
+    # The models ship in Python packages: never reach for a model hub at run time.
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     parser = argparse.ArgumentParser(description="Punchline, the caption-contest bot for Discord.")
     parser.add_argument(
         "--demo",
@@ -64,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     try:
         asyncio.run(run_bot(settings))
-    except DatabaseError as problem:
+    except (ConfigError, DatabaseError) as problem:
         print(f"punchline: {problem}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 import uuid
 from typing import Any, Protocol
 
+import aiohttp
 import discord
+import yarl
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from discord import app_commands
 from discord.ext import commands
@@ -14,10 +17,10 @@ from discord.ext import commands
 from bot.ballots import BALLOT_BUTTONS
 from bot.checks import NotModerator
 from bot.clock import Clock
-from bot.config import Settings
+from bot.config import ConfigError, Settings
 from bot.engine import ContestEngine
 from bot.images import ImageRejected
-from bot.maintenance import arm_nightly_backup
+from bot.maintenance import arm_nightly_backup, arm_nightly_refit
 from bot.rules.captions import CaptionRejected
 from bot.rules.schedule import ScheduleError
 from bot.store import Store
@@ -32,13 +35,15 @@ EXTENSIONS = (
     "bot.cogs.moderation",
     "bot.cogs.leaderboard",
     "bot.cogs.privacy",
+    "bot.cogs.ranker",
+    "bot.cogs.jokes",
 )
 
 
 class CaptionRanker(Protocol):
-    """What the results need from an AI ranker (``ranker.AsyncRanker`` provides it)."""
+    """What the results need from an AI ranker (``bot.ai.CommunityAI`` provides it)."""
 
-    async def rank(self, description: str, captions: list[str]) -> Any: ...
+    async def rank(self, guild_id: int, description: str, captions: list[str]) -> Any: ...
 
 
 def intents() -> discord.Intents:
@@ -85,6 +90,8 @@ class PunchlineBot(commands.Bot):
         else:
             await self.tree.sync()
         arm_nightly_backup(self)
+        if self.ai is not None:
+            arm_nightly_refit(self)
         self.scheduler.start()
 
     async def on_ready(self) -> None:
@@ -118,6 +125,15 @@ class PunchlineBot(commands.Bot):
             message = f"Slow down a little: try again in {error.retry_after:.0f} s."
         elif isinstance(error, app_commands.CheckFailure):
             message = "You can't use this command here."
+        elif isinstance(original, sqlite3.OperationalError) and storage_trouble(original):
+            log.error(
+                "command %s: database %s",
+                interaction.command and interaction.command.qualified_name,
+                original,
+            )
+            message = (
+                f"{storage_trouble(original)} Nothing was changed. Please try again in a moment."
+            )
         else:
             reference = uuid.uuid4().hex[:8]
             log.error(
@@ -128,6 +144,16 @@ class PunchlineBot(commands.Bot):
             )
             message = f"Sorry, something went wrong on my side (reference `{reference}`). Please try again."
         await reply(interaction, message)
+
+
+def storage_trouble(error: sqlite3.OperationalError) -> str | None:
+    """A member-facing sentence for a busy or full database, else None."""
+    text = str(error).lower()
+    if "locked" in text or "busy" in text:
+        return "I'm too busy to save that right now."
+    if "full" in text:
+        return "I couldn't save that: my storage is full (the moderators can see why in the logs)."
+    return None
 
 
 async def reply(interaction: discord.Interaction, content: str, **kwargs: Any) -> None:
@@ -141,3 +167,26 @@ async def reply(interaction: discord.Interaction, content: str, **kwargs: Any) -
         await interaction.followup.send(content, **kwargs)
     else:
         await interaction.response.send_message(content, **kwargs)
+
+
+async def use_discord_api(base_url: str, token: str) -> None:
+    """Talk to the Discord-compatible API at ``base_url`` instead of Discord (``PUNCHLINE_DISCORD_API``).
+
+    For local emulators and tests. REST goes to ``{base_url}/api/v10``; the gateway is the one
+    that API names at ``GET /gateway/bot``, because a plain ``discord.Client`` otherwise opens its
+    socket straight to Discord's gateway. Raises :class:`ConfigError` when nothing answers there.
+    """
+    api = base_url.rstrip("/") + "/api/v10"
+    try:
+        async with (
+            aiohttp.ClientSession(headers={"Authorization": f"Bot {token}"}) as session,
+            session.get(f"{api}/gateway/bot") as response,
+        ):
+            response.raise_for_status()
+            gateway = (await response.json())["url"]
+    except (aiohttp.ClientError, KeyError, ValueError) as problem:
+        raise ConfigError(
+            f"PUNCHLINE_DISCORD_API: no Discord-compatible API answered at {api} ({problem})"
+        ) from None
+    discord.http.Route.BASE = api
+    discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway)

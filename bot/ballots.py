@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 import random
 import re
-from collections import Counter
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -90,18 +89,10 @@ class BallotBox:
 
     async def _choose(self, contest: Contest, voter_id: int) -> Any:
         live = await self.store.call(entries.contest_entries, contest.id)
-        counts: dict[int, Counter] = {e.id: Counter() for e in live}
-        for rating in await self.store.call(votes.contest_ratings, contest.id):
-            if rating.entry_id in counts:
-                counts[rating.entry_id][rating.rating] += 1
+        counts = await self.store.call(votes.rating_counts, contest.id)
         shown = await self.store.call(votes.exposure_counts, contest.id)
         state = [
-            BallotEntry(
-                e.id,
-                e.author_id,
-                (counts[e.id][1], counts[e.id][2], counts[e.id][3]),
-                shown.get(e.id, 0),
-            )
+            BallotEntry(e.id, e.author_id, counts.get(e.id, (0, 0, 0)), shown.get(e.id, 0))
             for e in live
         ]
         seen = await self.store.call(votes.seen_by, contest.id, voter_id)

@@ -36,6 +36,8 @@ class Settings:
     llm_url: str | None = None
     dev_guild_id: int | None = None
     log_level: str = "INFO"
+    discord_api: str | None = None
+    ai: str = "on"
 
     def require_token(self) -> str:
         """The Discord token, or a :class:`ConfigError` that says how to get one."""
@@ -63,6 +65,8 @@ ENV_NAMES = {
     "llm_url": "PUNCHLINE_LLM_URL",
     "dev_guild_id": "PUNCHLINE_DEV_GUILD",
     "log_level": "PUNCHLINE_LOG_LEVEL",
+    "discord_api": "PUNCHLINE_DISCORD_API",
+    "ai": "PUNCHLINE_AI",
 }
 
 
@@ -120,6 +124,13 @@ def _validated(raw: dict[str, object], source: Path) -> Settings:
         )
     if settings.llm and not Path(settings.llm).is_file():
         raise ConfigError(f"PUNCHLINE_LLM points at {settings.llm}, which is not a file")
+    if settings.ai not in ("on", "off"):
+        raise ConfigError(f"PUNCHLINE_AI must be on or off, not {settings.ai!r}")
+    if settings.discord_api and not settings.discord_api.startswith(("http://", "https://")):
+        raise ConfigError(
+            "PUNCHLINE_DISCORD_API must be an http:// or https:// URL, such as a local Discord "
+            f"emulator's http://127.0.0.1:8080, not {settings.discord_api!r}"
+        )
     if settings.encoder and not Path(settings.encoder).is_dir():
         raise ConfigError(f"PUNCHLINE_ENCODER points at {settings.encoder}, which is not a folder")
     return replace(settings, log_level=settings.log_level.upper())

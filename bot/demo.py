@@ -15,6 +15,7 @@ import random
 import time
 from pathlib import Path
 
+from bot.ai import load_ai
 from bot.app import PunchlineBot
 from bot.clock import Clock
 from bot.config import Settings
@@ -90,12 +91,19 @@ async def run_demo(workdir: Path = Path("."), *, speed: float = SPEED) -> Path:
         store = Store(db_path)
         await store.open()
         clock = Clock(speed)
-        bot = PunchlineBot(
-            Settings(token=emu.token, database=db_path),
-            store=store,
-            clock=clock,
-            guild_ready_timeout=0.05,
+        settings = Settings(
+            token=emu.token, database=db_path, adapter_dir=workdir / "punchline-demo-adapters"
         )
+        loading = time.monotonic()
+        ai = await load_ai(settings, store, clock)
+        log.say(
+            "Punchline",
+            "loaded the local AI (MiniLM encoder, NYCCC base adapter, Gemma 3 270M) in "
+            f"{time.monotonic() - loading:.1f}s"
+            if ai
+            else "the local AI could not load; crowd only",
+        )
+        bot = PunchlineBot(settings, store=store, ai=ai, clock=clock, guild_ready_timeout=0.05)
         try:
             async with running_client(emu, bot):
                 log.say(
@@ -144,6 +152,8 @@ async def run_demo(workdir: Path = Path("."), *, speed: float = SPEED) -> Path:
                 )
                 log.say("ben", "/caption submit (ana's caption, in capitals)")
                 log.say("Punchline", f"(only to ben) {dup.content}")
+                if ai is not None:
+                    await _ask_the_model(emu, log, guild.id, channel.id, people)
 
                 thread = await emu.wait_until(
                     lambda: next(iter(emu.state.guild_threads(guild.id)), None), "the voting thread"
@@ -177,9 +187,23 @@ async def run_demo(workdir: Path = Path("."), *, speed: float = SPEED) -> Path:
                 log.say("check", f"messages that pinged anyone: {len(pinged)}")
         finally:
             with contextlib.suppress(Exception):
+                if ai is not None:
+                    await ai.aclose()
                 await store.close()
     log.say("done", f"database: {db_path.resolve()}  results card: {card_path.resolve()}")
     return card_path
+
+
+async def _ask_the_model(emu, log, guild_id, channel_id, people) -> None:
+    """A member asks for caption ideas and another for a joke (the local LLM, ranked by taste)."""
+    idea = await emu.slash(guild_id, channel_id, people["dev"].id, "caption suggest")
+    log.say("dev", "/caption suggest")
+    log.say("Punchline", f"(only to dev) {idea.content.splitlines()[0]}")
+    joke = await emu.slash(
+        guild_id, channel_id, people["fay"].id, "joke", topic="penguins at a job interview"
+    )
+    log.say("fay", "/joke topic:penguins at a job interview")
+    log.say("Punchline", joke.content.splitlines()[0])
 
 
 def _posted_entries(emu: DiscordEmulator, thread_id: int, count: int) -> list[Message] | None:

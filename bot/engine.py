@@ -12,6 +12,7 @@ import asyncio
 import io
 import logging
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
@@ -21,14 +22,6 @@ import discord
 from bot import render
 from bot.ballots import BallotBox
 from bot.results import announce_results
-from bot.rules.captions import (
-    CaptionRejected,
-    SubmissionAction,
-    SubmissionContext,
-    decide_submission,
-    require_submissions_open,
-    validate_caption,
-)
 from bot.rules.schedule import (
     ContestPlan,
     Phase,
@@ -39,8 +32,7 @@ from bot.rules.schedule import (
 from bot.text import NO_PINGS, quote_caption, timestamp
 from bot.votes import VoteKeeper
 from storage import audit, contests, entries, guilds, prompts, seasons
-from storage.entries import DuplicateCaption
-from storage.models import Contest, Entry, GuildSettings
+from storage.models import Contest, GuildSettings
 
 if TYPE_CHECKING:
     from bot.app import PunchlineBot
@@ -48,6 +40,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 PROMPT_FILE = "prompt.png"
 DRAIN_SECONDS = 30.0
+RECENT_MESSAGES = 50  # how far back a retried step looks for a post it made but never recorded
 STEP_RETRY = timedelta(minutes=1)  # after Discord failed transiently
 
 
@@ -113,7 +106,7 @@ class ContestEngine:
 
     async def _resume_contest(self, contest: Contest) -> None:
         if contest.prompt_message_id is None:
-            await self._post_prompt(contest)
+            await self._post_prompt(contest, retry=True)
         if contest.phase == Phase.VOTING:
             await self.start_voting(contest.id)  # posts any entry not yet posted
             async with self.lock(contest.guild_id):
@@ -253,11 +246,38 @@ class ContestEngine:
     async def channel(self, channel_id: int) -> discord.abc.Messageable:
         return self.bot.get_channel(channel_id) or await self.bot.fetch_channel(channel_id)
 
-    async def _post_prompt(self, contest: Contest) -> None:
+    async def unrecorded_posts(
+        self, channel: discord.abc.Messageable, is_it: Callable[[discord.Message], bool]
+    ) -> list[discord.Message]:
+        """The bot's recent messages in ``channel`` that ``is_it``, newest first.
+
+        Discord accepting a message and SQLite storing its id cannot be one transaction: a bot
+        killed between the two looks here on its retry rather than post the same thing twice.
+        Without Read Message History it cannot look, and posts again rather than not at all.
+        """
+        try:
+            return [
+                message
+                async for message in channel.history(limit=RECENT_MESSAGES)
+                if message.author.id == self.bot.user.id and is_it(message)
+            ]
+        except discord.Forbidden:
+            return []
+
+    async def _post_prompt(self, contest: Contest, *, retry: bool = False) -> None:
+        title = f"📝 Caption contest · {contest.day}"
+        channel = await self.channel(contest.channel_id)
+        if retry:
+            posted = await self.unrecorded_posts(channel, lambda m: has_title(m, title))
+            if posted:
+                await self.store.call(
+                    contests.set_message_ids, contest.id, prompt_message_id=posted[0].id
+                )
+                return
         prompt = await self.store.call(prompts.get_prompt, contest.prompt_id)
         image = await self.store.call(prompts.prompt_image, contest.prompt_id)
         embed = discord.Embed(
-            title=f"📝 Caption contest · {contest.day}",
+            title=title,
             description=f"{quote_caption(prompt.description)}\n\n"
             f"Send your caption with **/caption submit** {timestamp(contest.voting_at)}. "
             f"Entries stay anonymous until the results.",
@@ -266,70 +286,12 @@ class ContestEngine:
         embed.add_field(name="Submissions close", value=timestamp(contest.voting_at, "f"))
         embed.add_field(name="Results", value=timestamp(contest.closes_at, "f"))
         embed.set_image(url=f"attachment://{PROMPT_FILE}")
-        channel = await self.channel(contest.channel_id)
         message = await channel.send(
             embed=embed,
             file=discord.File(io.BytesIO(image), PROMPT_FILE),
             allowed_mentions=NO_PINGS,
         )
         await self.store.call(contests.set_message_ids, contest.id, prompt_message_id=message.id)
-
-    # -- captions ------------------------------------------------------------------------------
-
-    async def submit_caption(
-        self, guild_id: int, author_id: int, text: str
-    ) -> tuple[Entry, Entry | None]:
-        """Add a member's caption to the running contest; returns (entry, the one it replaced)."""
-        shown, key = validate_caption(text)
-        async with self.lock(guild_id):
-            contest = await self.current_contest(guild_id)
-            settings = await self.settings(guild_id)
-            mine = (
-                await self.store.call(entries.author_entries, contest.id, author_id)
-                if contest
-                else []
-            )
-            action = decide_submission(
-                SubmissionContext(
-                    phase=Phase(contest.phase) if contest else None,
-                    banned=await self.store.call(guilds.is_banned, guild_id, author_id),
-                    live_entries=len(mine),
-                    max_entries=settings.max_entries_per_member if settings else 1,
-                )
-            )
-            now = self.clock.now()
-            try:
-                if action is SubmissionAction.REPLACE_OLDEST:
-                    return await self.store.call(
-                        entries.edit_entry, mine[0].id, shown, key, now
-                    ), mine[0]
-                return await self.store.call(
-                    entries.add_entry, contest.id, author_id, shown, key, now
-                ), None
-            except DuplicateCaption:
-                raise CaptionRejected(
-                    "That caption is already in today's contest. Try a twist of your own!"
-                ) from None
-
-    async def change_entry(
-        self, guild_id: int, author_id: int, entry_id: int | None, new_text: str | None
-    ) -> Entry:
-        """Edit (``new_text``) or withdraw (None) one of the member's live entries."""
-        shown_key = validate_caption(new_text) if new_text is not None else None
-        async with self.lock(guild_id):
-            contest = await self.current_contest(guild_id)
-            require_submissions_open(Phase(contest.phase) if contest else None)
-            mine = await self.store.call(entries.author_entries, contest.id, author_id)
-            target = next((e for e in mine if entry_id in (None, e.id)), None) if mine else None
-            if target is None:
-                raise CaptionRejected("You have no caption in today's contest to change.")
-            now = self.clock.now()
-            if shown_key is None:
-                return await self.store.call(entries.set_status, target.id, "withdrawn", None, now)
-            try:
-                return await self.store.call(entries.edit_entry, target.id, *shown_key, now)
-            except DuplicateCaption:
-                raise CaptionRejected("That caption is already in today's contest.") from None
 
     # -- voting and closing --------------------------------------------------------------------
 
@@ -348,16 +310,20 @@ class ContestEngine:
             if contest.thread_id is None and settings.vote_mode == "ballot":
                 await self.ballots.open_ballots(contest)
             else:
+                retry = contest.thread_id is not None
                 target = await self.votes.voting_channel(contest)
-                for entry in numbered:
-                    if entry.message_id is None:
-                        await self.votes.post_entry(target, entry)
+                unposted = [e for e in numbered if e.message_id is None]
+                if retry and unposted:
+                    unposted = await self.votes.adopt_unrecorded_entry(target, contest, unposted)
+                for entry in unposted:
+                    await self.votes.post_entry(target, entry)
         log.info("contest %s: voting open with %d entries", contest_id, len(numbered))
 
     async def close_contest(self, contest_id: int) -> None:
         """Close voting, rank the entries and announce the results (once)."""
         contest = await self.store.call(contests.get_contest, contest_id)
         async with self.lock(contest.guild_id):
+            retry = contest.phase == Phase.CLOSED
             if contest.phase == Phase.VOTING:
                 await self.votes.reconcile(contest)
             if contest.phase != Phase.CLOSED:
@@ -365,7 +331,42 @@ class ContestEngine:
                     contests.advance_phase, contest.id, contest.phase, Phase.CLOSED
                 )
             contest = await self.store.call(contests.get_contest, contest_id)
-            if contest.results_message_id is None:
+            if contest.results_message_id is None and not (
+                retry and await self._adopt_unrecorded_results(contest)
+            ):
                 await announce_results(self, contest)
-        posted = await self.store.call(entries.contest_entries, contest.id, status=None)
-        self.votes.forget({e.message_id for e in posted if e.message_id})
+            posted = await self.store.call(entries.contest_entries, contest.id, status=None)
+            self.votes.forget({e.message_id for e in posted if e.message_id})
+
+    async def _adopt_unrecorded_results(self, contest: Contest) -> bool:
+        """Record a results post the bot made but never stored; False when there is none.
+
+        A reopened contest also has its earlier results posts: only a post beyond the ones
+        recorded in the audit log is the unrecorded one.
+        """
+        channel = await self.channel(contest.channel_id)
+        title = f"Results · {contest.day}"
+        posted = await self.unrecorded_posts(channel, lambda m: has_title(m, title))
+        target = f"contest:{contest.id}"
+        recorded = await self.store.call(
+            audit.count_actions, contest.guild_id, "contest.results", target
+        )
+        if len(posted) <= recorded:
+            return False
+        await self.store.call(contests.set_message_ids, contest.id, results_message_id=posted[0].id)
+        await self.store.call(
+            audit.log_action,
+            contest.guild_id,
+            None,
+            "contest.results",
+            target,
+            {"adopted": posted[0].id},
+            now=self.clock.now(),
+        )
+        log.info("contest %s: recorded the results posted before a restart", contest.id)
+        return True
+
+
+def has_title(message: discord.Message, title: str) -> bool:
+    """Whether one of the message's embeds has ``title`` in its title."""
+    return any(title in (embed.title or "") for embed in message.embeds)

@@ -1,4 +1,4 @@
-"""Nightly housekeeping: the rotating online backup of the database."""
+"""Nightly housekeeping: the rotating online backup, and each community's adapter refit."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import logging
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from storage import guilds
 from storage.backup import rotating_backup
 
 if TYPE_CHECKING:
@@ -14,6 +15,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 BACKUP_HOUR_UTC = 3
+REFIT_HOUR_UTC = 4
 
 
 def arm_nightly_backup(bot: PunchlineBot) -> None:
@@ -44,3 +46,25 @@ async def nightly_backup(bot: PunchlineBot) -> None:
         log.error("nightly backup failed: %s", problem)
         return
     log.info("backed up the database to %s", made)
+
+
+def arm_nightly_refit(bot: PunchlineBot) -> None:
+    bot.scheduler.add_job(
+        nightly_refit,
+        "cron",
+        hour=REFIT_HOUR_UTC,
+        minute=15,
+        args=[bot],
+        id="refit",
+        replace_existing=True,
+        misfire_grace_time=3600,
+    )
+
+
+async def nightly_refit(bot: PunchlineBot) -> None:
+    """Refit every community's adapter in turn; one community's failure never stops the others."""
+    for settings in await bot.store.call(guilds.configured_guilds):
+        try:
+            await bot.ai.refit(settings.guild_id)
+        except Exception:  # a failed refit keeps the old adapter; the next night tries again
+            log.exception("guild %s: refit failed; the current adapter stays", settings.guild_id)

@@ -192,3 +192,57 @@ def leaderboard_card(title: str, rows: list[tuple[str, str, str]]) -> bytes:
     if not rows:
         draw.text((30, y), "No results yet.", font=font(30), fill=MUTED)
     return _png(card)
+
+
+def taste_chart(title: str, effects: list, reliability: list) -> bytes:
+    """Left: each factor's effect on winning (crowd bar with its interval; the AI's weight as a
+    dot). Right: the AI's stated confidence against how often it was right."""
+    rows = max(len(effects), 1)
+    width, height = 1200, 150 + 44 * rows + 60
+    card = Image.new("RGB", (width, height), PAPER)
+    draw = ImageDraw.Draw(card)
+    draw.rectangle((0, 0, width, 90), fill=INK)
+    draw.text((30, 22), title, font=font(36), fill=PAPER)
+    left, right, top = 250, 760, 140
+    span = max(
+        [1.0] + [max(abs(e.crowd_low), abs(e.crowd_high), abs(e.model or 0)) for e in effects]
+    )
+
+    def x(value: float) -> float:
+        return left + (value / span + 1) / 2 * (right - left)
+
+    draw.line((x(0), top - 20, x(0), top + 44 * rows), fill=MUTED, width=2)
+    draw.text((left, top - 40), "← punished", font=font(18), fill=MUTED)
+    draw.text((right - 110, top - 40), "rewarded →", font=font(18), fill=MUTED)
+    for i, effect in enumerate(effects):
+        y = top + 44 * i
+        draw.text((20, y + 4), effect.name[:24], font=font(20), fill=INK)
+        colour = ACCENT if effect.clear else (200, 196, 188)
+        draw.rectangle(
+            (min(x(0), x(effect.crowd)), y + 8, max(x(0), x(effect.crowd)), y + 28), fill=colour
+        )
+        draw.line((x(effect.crowd_low), y + 18, x(effect.crowd_high), y + 18), fill=INK, width=2)
+        if effect.model is not None:
+            draw.ellipse(
+                (x(effect.model) - 7, y + 11, x(effect.model) + 7, y + 25), fill=(60, 110, 200)
+            )
+    legend_y = top + 44 * rows + 10
+    draw.text(
+        (left, legend_y),
+        "bar: crowd (line: 90% interval) · blue dot: the AI's weight",
+        font=font(16),
+        fill=MUTED,
+    )
+    # reliability: confidence (x) vs accuracy (y), 50–100%
+    x0, y0, size = 850, 160, 300
+    draw.rectangle((x0, y0, x0 + size, y0 + size), outline=MUTED, width=2)
+    draw.line((x0, y0 + size, x0 + size, y0), fill=(200, 196, 188), width=2)
+    draw.text((x0, y0 - 36), "AI confidence vs. how often right", font=font(18), fill=INK)
+    for b in reliability:
+        px = x0 + (b.confidence - 0.5) / 0.5 * size
+        py = y0 + size - max(0.0, b.accuracy - 0.5) / 0.5 * size
+        r = 5 + min(b.count, 400) ** 0.5 / 2
+        draw.ellipse((px - r, py - r, px + r, py + r), fill=(60, 110, 200))
+    draw.text((x0, y0 + size + 8), "50%", font=font(16), fill=MUTED)
+    draw.text((x0 + size - 40, y0 + size + 8), "100%", font=font(16), fill=MUTED)
+    return _png(card)

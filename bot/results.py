@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
-from collections import Counter
 from typing import TYPE_CHECKING
 
 import discord
@@ -30,29 +29,30 @@ async def tally(
 ) -> tuple[list[TallyLine], dict[int, Entry]]:
     """The crowd ranking of the contest's live entries, from the stored ratings."""
     live = await engine.store.call(entries.contest_entries, contest.id)
-    counts: dict[int, Counter] = {e.id: Counter() for e in live}
-    for rating in await engine.store.call(votes.contest_ratings, contest.id):
-        if rating.entry_id in counts:
-            counts[rating.entry_id][rating.rating] += 1
-    ratings = [
-        EntryRatings(e.id, e.author_id, (counts[e.id][1], counts[e.id][2], counts[e.id][3]))
-        for e in live
-    ]
+    counts = await engine.store.call(votes.rating_counts, contest.id)
+    ratings = [EntryRatings(e.id, e.author_id, counts.get(e.id, (0, 0, 0))) for e in live]
     return tally_contest(ratings), {e.id: e for e in live}
 
 
-async def ai_ranking(engine: ContestEngine, description: str, ordered: list[Entry]):
-    """The AI ranker's view, or None when there is no ranker or it fails (the crowd decides alone)."""
+class AIUnavailable(Exception):
+    """The AI ranker failed or timed out for this contest (the crowd's ranking stands alone)."""
+
+
+async def ai_ranking(engine: ContestEngine, guild_id: int, description: str, ordered: list[Entry]):
+    """The AI ranker's view; None when there is no ranker or under two entries.
+
+    Raises :class:`AIUnavailable` when the ranker crashes or hangs past :data:`AI_TIMEOUT_S`.
+    """
     ranker = engine.bot.ai
     if ranker is None or len(ordered) < 2:
         return None
     try:
         return await asyncio.wait_for(
-            ranker.rank(description, [e.text for e in ordered]), AI_TIMEOUT_S
+            ranker.rank(guild_id, description, [e.text for e in ordered]), AI_TIMEOUT_S
         )
-    except Exception:  # a broken model must never stop the results
+    except Exception as exc:  # a broken model must never stop the results
         log.exception("AI ranking failed; announcing the crowd's ranking alone")
-        return None
+        raise AIUnavailable(type(exc).__name__) from exc
 
 
 async def announce_results(engine: ContestEngine, contest: Contest) -> None:
@@ -82,10 +82,29 @@ async def announce_results(engine: ContestEngine, contest: Contest) -> None:
         else None
     )
     ordered = [by_id[line.entry_id] for line in lines]
-    ai = await ai_ranking(engine, prompt.description if prompt else "", ordered)
+    try:
+        ai = await ai_ranking(
+            engine, contest.guild_id, prompt.description if prompt else "", ordered
+        )
+        ai_failure = None
+    except AIUnavailable as failure:
+        ai, ai_failure = None, str(failure)
 
     embed = discord.Embed(title=f"🏆 Results · {contest.day}", colour=discord.Colour.gold())
     embed.description = crowd_text(lines, by_id) if lines else "No captions this time. Tomorrow!"
+    if ai_failure is not None:
+        embed.set_footer(
+            text="The AI's ranking was unavailable this time; the crowd's ranking is unaffected."
+        )
+        await engine.store.call(
+            audit.log_action,
+            contest.guild_id,
+            None,
+            "ranker.unavailable",
+            f"contest:{contest.id}",
+            {"error": ai_failure},
+            now=engine.clock.now(),
+        )
     if ai is not None:
         embed.add_field(name="🤖 The AI's ranking", value=ai_text(ai, lines, ordered), inline=False)
     names = {
@@ -139,15 +158,15 @@ def crowd_text(lines: list[TallyLine], by_id: dict[int, Entry]) -> str:
 
 
 def ai_text(ai, lines: list[TallyLine], ordered: list[Entry]) -> str:
-    """The AI's top three beside the crowd's, with whether they agree on the winner."""
+    """The AI's top three beside the crowd's, and whether they agree on the winner."""
     picks = [ordered[i] for i in ai.order[:3]]
-    top = " · ".join(f"#{e.number}" for e in picks)
-    agree = (
-        "agrees with the crowd's winner ✅"
+    top = " · ".join(f"Entry #{e.number}" for e in picks)
+    verdict = (
+        "✅ agrees with the crowd's winner"
         if picks[0].id == lines[0].entry_id
-        else f"picked Entry #{picks[0].number}; the crowd picked Entry #{ordered[0].number}"
+        else f"the crowd chose Entry #{ordered[0].number}"
     )
-    return clip(f"Top picks: {top}\nIts winner {agree} (confidence {ai.confidence:.0%}).", 1024)
+    return clip(f"{top}\nIts pick {verdict} (AI confidence {ai.confidence:.0%}).", 1024)
 
 
 async def _display_name(engine: ContestEngine, guild_id: int, user_id: int) -> str:

@@ -31,6 +31,11 @@ log = logging.getLogger(__name__)
 RATING_EMOJI_ORDER = ("😂", "🙂", "😐")
 
 
+def entry_heading(entry: Entry) -> str:
+    """The first line of an entry's post, which also identifies the post after a crash."""
+    return f"**Entry #{entry.number}**"
+
+
 def gates_of(settings: GuildSettings | None) -> VoteGates:
     if settings is None:
         return VoteGates()
@@ -79,11 +84,36 @@ class VoteKeeper:
 
     async def post_entry(self, target: discord.abc.Messageable, entry: Entry) -> None:
         message = await target.send(
-            f"**Entry #{entry.number}**\n>>> {quote_caption(entry.text)}", allowed_mentions=NO_PINGS
+            f"{entry_heading(entry)}\n>>> {quote_caption(entry.text)}", allowed_mentions=NO_PINGS
         )
         await self.store.call(entries.set_entry_message, entry.id, message.id)
         for emoji in RATING_EMOJI_ORDER:
             await message.add_reaction(emoji)
+
+    async def adopt_unrecorded_entry(
+        self, target: discord.abc.Messageable, contest: Contest, unposted: list[Entry]
+    ) -> list[Entry]:
+        """Record an entry post the bot made but never stored; returns the entries still to post.
+
+        Entries go up one at a time, so a crash leaves at most one such post. Votes on a post
+        the bot had forgotten would never count; posting it again would split them.
+        """
+        by_heading = {entry_heading(e): e for e in unposted}
+
+        def is_unrecorded_entry(message: discord.Message) -> bool:
+            heading = message.content.split("\n", 1)[0]
+            return heading in by_heading and message.id > (contest.prompt_message_id or 0)
+
+        found = await self.engine.unrecorded_posts(target, is_unrecorded_entry)
+        if not found:
+            return unposted
+        message, entry = found[0], by_heading[found[0].content.split("\n", 1)[0]]
+        await self.store.call(entries.set_entry_message, entry.id, message.id)
+        present = {str(r.emoji) for r in message.reactions if r.me}
+        for emoji in RATING_EMOJI_ORDER:
+            if emoji not in present:
+                await message.add_reaction(emoji)
+        return [e for e in unposted if e.id != entry.id]
 
     # -- live reactions ------------------------------------------------------------------------
 

@@ -48,3 +48,11 @@ def recent_actions(
         [guild_id, limit, offset],
     ).fetchall()
     return [AuditEntry(r[0], r[1], r[2], r[3], json.loads(r[4]), from_iso(r[5])) for r in rows]  # type: ignore[arg-type]
+
+
+def count_actions(db: Database, guild_id: int, action: str, target: str) -> int:
+    """How many times ``action`` was logged for ``target`` (e.g. results posted for a contest)."""
+    return db.execute(
+        "SELECT count(*) FROM audit_log WHERE guild_id = ? AND action = ? AND target = ?",
+        [guild_id, action, target],
+    ).fetchone()[0]

@@ -143,3 +143,31 @@ def reopen_voting(db: Database, contest_id: int, closes_at: datetime) -> None:
         " WHERE id = ? AND phase = 'closed'",
         [to_iso(closes_at), contest_id],
     )
+
+
+def closed_contest_votes(db: Database, guild_id: int) -> list[dict]:
+    """Per closed contest of the guild, oldest first: its day, prompt description, and each live
+    entry's text with its rating counts, in the layout the ranker learns from."""
+    rows = db.query(
+        "SELECT c.id AS contest_id, c.day, coalesce(p.description, '') AS description, e.text,"
+        " sum(v.rating = 3) AS funny, sum(v.rating = 2) AS somewhat_funny, sum(v.rating = 1) AS unfunny"
+        " FROM contests c JOIN entries e ON e.contest_id = c.id AND e.status = 'active'"
+        " LEFT JOIN prompts p ON p.id = c.prompt_id LEFT JOIN votes v ON v.entry_id = e.id"
+        " WHERE c.guild_id = ? AND c.phase = 'closed' GROUP BY e.id ORDER BY c.day, c.id, e.id",
+        [guild_id],
+    )
+    contests: dict[int, dict] = {}
+    for row in rows:
+        contest = contests.setdefault(
+            row["contest_id"],
+            {
+                "contest_id": row["contest_id"],
+                "day": row["day"],
+                "description": row["description"],
+                "captions": [],
+            },
+        )
+        contest["captions"].append(
+            (row["text"], row["funny"] or 0, row["somewhat_funny"] or 0, row["unfunny"] or 0)
+        )
+    return list(contests.values())

@@ -170,7 +170,29 @@ _V4_PROMPT_QUEUE = [
     "ALTER TABLE prompts ADD COLUMN queued INTEGER NOT NULL DEFAULT 0",
 ]
 
-MIGRATIONS: list[list[str]] = [_V1_CORE, _V2_BALLOTS, _V3_MODELS, _V4_PROMPT_QUEUE]
+_V5_JOKE_FILTER = [
+    """CREATE TABLE blocked_terms (
+        guild_id INTEGER NOT NULL,
+        term TEXT NOT NULL,
+        added_by INTEGER,
+        added_at TEXT NOT NULL,
+        PRIMARY KEY (guild_id, term)
+    )""",
+]
+
+_V6_VOTE_COUNTS = [
+    # Tallies count ratings per entry on every ballot press and at every close: a covering index.
+    "CREATE INDEX votes_entry_rating ON votes (entry_id, rating)",
+]
+
+MIGRATIONS: list[list[str]] = [
+    _V1_CORE,
+    _V2_BALLOTS,
+    _V3_MODELS,
+    _V4_PROMPT_QUEUE,
+    _V5_JOKE_FILTER,
+    _V6_VOTE_COUNTS,
+]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -60,6 +60,20 @@ def contest_ratings(db: Database, contest_id: int, *, source: str | None = None)
     return [Rating(*row) for row in db.execute(sql + " ORDER BY v.id", params).fetchall()]
 
 
+def rating_counts(db: Database, contest_id: int) -> dict[int, tuple[int, int, int]]:
+    """Per entry of the contest, how many 😐, 🙂 and 😂 ratings it has (counted by SQLite).
+
+    What choosing the next ballot caption needs on every button press: building every
+    :class:`Rating` of a large contest instead grows each press with the contest's size.
+    """
+    rows = db.execute(
+        "SELECT v.entry_id, sum(v.rating = 1), sum(v.rating = 2), sum(v.rating = 3) FROM votes v"
+        " JOIN entries e ON e.id = v.entry_id WHERE e.contest_id = ? GROUP BY v.entry_id",
+        [contest_id],
+    ).fetchall()
+    return {row[0]: (row[1], row[2], row[3]) for row in rows}
+
+
 def replace_emoji_votes(
     db: Database, contest_id: int, observed: Iterable[Rating], now: datetime
 ) -> tuple[int, int]:

@@ -6,7 +6,9 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot import submissions
 from bot.app import PunchlineBot, reply
+from bot.cogs.jokes import suggest_caption
 from bot.rules.captions import MAX_CAPTION_LENGTH
 from bot.text import quote_caption
 from storage import entries
@@ -28,8 +30,8 @@ class Captions(
     async def submit(
         self, interaction: discord.Interaction, text: app_commands.Range[str, 1, RAW_LIMIT]
     ) -> None:
-        entry, replaced = await self.engine.submit_caption(
-            interaction.guild_id, interaction.user.id, text
+        entry, replaced = await submissions.submit_caption(
+            self.engine, interaction.guild_id, interaction.user.id, text
         )
         note = (
             f" It replaces your earlier caption “{quote_caption(replaced.text)}”."
@@ -53,8 +55,8 @@ class Captions(
         text: app_commands.Range[str, 1, RAW_LIMIT],
         entry: int | None = None,
     ) -> None:
-        changed = await self.engine.change_entry(
-            interaction.guild_id, interaction.user.id, entry, text
+        changed = await submissions.change_entry(
+            self.engine, interaction.guild_id, interaction.user.id, entry, text
         )
         await reply(interaction, f"✏️ Updated: “{quote_caption(changed.text)}”.")
 
@@ -62,8 +64,8 @@ class Captions(
     @app_commands.describe(entry="Which of your captions (if you have several)")
     @app_commands.guild_only()
     async def withdraw(self, interaction: discord.Interaction, entry: int | None = None) -> None:
-        gone = await self.engine.change_entry(
-            interaction.guild_id, interaction.user.id, entry, None
+        gone = await submissions.change_entry(
+            self.engine, interaction.guild_id, interaction.user.id, entry, None
         )
         await reply(
             interaction, f"🗑️ Withdrawn: “{quote_caption(gone.text)}”. You can submit another."
@@ -83,6 +85,14 @@ class Captions(
             for e in mine
             if current.casefold() in e.text.casefold()
         ][:25]
+
+    @app_commands.command(
+        name="suggest", description="Caption ideas for today's prompt, from the local model"
+    )
+    @app_commands.guild_only()
+    @app_commands.checks.cooldown(1, 20.0, key=lambda i: i.user.id)
+    async def suggest(self, interaction: discord.Interaction) -> None:
+        await suggest_caption(self.bot.get_cog("Jokes"), interaction)
 
     @app_commands.command(name="mine", description="Your captions in today's contest")
     @app_commands.guild_only()

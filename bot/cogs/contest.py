@@ -34,6 +34,38 @@ class Contest(
         self.bot = bot
         self.engine = bot.engine
 
+    async def _save_schedule(
+        self, interaction: discord.Interaction, schedule: Schedule, action: str, **more: int
+    ) -> None:
+        """Validate and store a schedule (plus ``more`` settings), audit it, re-arm the daily post."""
+        validate_schedule(schedule)
+        now = self.engine.clock.now()
+        settings = await self.bot.store.call(
+            guilds.update_settings,
+            interaction.guild_id,
+            now,
+            timezone=schedule.timezone,
+            post_time=schedule.post_time,
+            submission_seconds=schedule.submission_seconds,
+            voting_seconds=schedule.voting_seconds,
+            **more,
+        )
+        await self.bot.store.call(
+            audit.log_action,
+            interaction.guild_id,
+            interaction.user.id,
+            action,
+            f"channel:{settings.channel_id}",
+            {
+                "timezone": schedule.timezone,
+                "post_time": schedule.post_time,
+                "submission_minutes": schedule.submission_seconds // 60,
+                "voting_minutes": schedule.voting_seconds // 60,
+            },
+            now=now,
+        )
+        self.engine.arm_daily_post(settings)
+
     @app_commands.command(name="setup", description="Where and when the daily contest runs")
     @app_commands.describe(
         channel="Channel for prompts and results",
@@ -56,35 +88,11 @@ class Contest(
         schedule = Schedule(
             timezone.strip(), post_time.strip(), submission_minutes * 60, voting_minutes * 60
         )
-        validate_schedule(schedule)
         now = self.engine.clock.now()
-        settings = await self.bot.store.call(
-            guilds.update_settings,
-            interaction.guild_id,
-            now,
-            channel_id=channel.id,
-            timezone=schedule.timezone,
-            post_time=schedule.post_time,
-            submission_seconds=schedule.submission_seconds,
-            voting_seconds=schedule.voting_seconds,
-            enabled=1,
-        )
-        await self.bot.store.call(
-            audit.log_action,
-            interaction.guild_id,
-            interaction.user.id,
-            "contest.setup",
-            f"channel:{channel.id}",
-            {
-                "timezone": schedule.timezone,
-                "post_time": schedule.post_time,
-                "submission_minutes": submission_minutes,
-                "voting_minutes": voting_minutes,
-            },
-            now=now,
+        await self._save_schedule(
+            interaction, schedule, "contest.setup", channel_id=channel.id, enabled=1
         )
         await interaction.response.defer(ephemeral=True, thinking=True)
-        self.engine.arm_daily_post(settings)
         opened = await self.engine.open_due_contest(interaction.guild_id)
         when = next_opening(now, schedule)
         started = (
@@ -135,27 +143,8 @@ class Contest(
             submission_minutes * 60 if submission_minutes else current.submission_seconds,
             voting_minutes * 60 if voting_minutes else current.voting_seconds,
         )
-        validate_schedule(schedule)
         now = self.engine.clock.now()
-        settings = await self.bot.store.call(
-            guilds.update_settings,
-            interaction.guild_id,
-            now,
-            timezone=schedule.timezone,
-            post_time=schedule.post_time,
-            submission_seconds=schedule.submission_seconds,
-            voting_seconds=schedule.voting_seconds,
-        )
-        await self.bot.store.call(
-            audit.log_action,
-            interaction.guild_id,
-            interaction.user.id,
-            "contest.schedule",
-            None,
-            {"timezone": schedule.timezone, "post_time": schedule.post_time},
-            now=now,
-        )
-        self.engine.arm_daily_post(settings)
+        await self._save_schedule(interaction, schedule, "contest.schedule")
         when = next_opening(now, schedule)
         await reply(
             interaction,
@@ -326,12 +315,15 @@ class Contest(
         ]
         if contest is not None and contest.phase != "closed":
             live = await self.bot.store.call(entries.contest_entries, contest.id)
-            ratings = await self.bot.store.call(votes.contest_ratings, contest.id)
+            counts = await self.bot.store.call(votes.rating_counts, contest.id)
+            rated = sum(
+                sum(c) for entry_id, c in counts.items() if entry_id in {e.id for e in live}
+            )
             deadline = contest.voting_at if contest.phase == "submissions" else contest.closes_at
             verb = "Submissions close" if contest.phase == "submissions" else "Voting closes"
             lines.append(
                 f"**{contest.day}**: {contest.phase} · {len(live)} caption(s) · "
-                f"{len(ratings)} rating(s) · {verb} {timestamp(deadline)}"
+                f"{rated} rating(s) · {verb} {timestamp(deadline)}"
             )
         else:
             lines.append(f"Next prompt {timestamp(upcoming)}.")

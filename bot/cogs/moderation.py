@@ -11,7 +11,7 @@ from discord.ext import commands
 from bot.app import PunchlineBot, reply
 from bot.checks import moderator_only
 from bot.text import clip, quote_caption
-from storage import audit, entries, guilds
+from storage import audit, entries, guilds, jokes
 from storage.export import export_guild
 
 AUDIT_PAGE = 15
@@ -168,6 +168,44 @@ class Moderation(
             for a in actions
         ]
         await reply(interaction, clip(f"**Audit log, page {page}**\n" + "\n".join(lines)))
+
+    @app_commands.command(
+        name="block-term", description="Never let a generated joke contain this word or phrase"
+    )
+    @moderator_only()
+    async def block_term(
+        self, interaction: discord.Interaction, term: app_commands.Range[str, 2, 60]
+    ) -> None:
+        added = await self.store.call(
+            jokes.block_term,
+            interaction.guild_id,
+            term.strip(),
+            interaction.user.id,
+            self.engine.clock.now(),
+        )
+        await self.store.call(
+            audit.log_action,
+            interaction.guild_id,
+            interaction.user.id,
+            "joke.block",
+            None,
+            {"added": added},
+            now=self.engine.clock.now(),
+        )
+        await reply(
+            interaction,
+            "🚫 Blocked for generated jokes." if added else "That term was already blocked.",
+        )
+
+    @app_commands.command(
+        name="unblock-term", description="Allow a blocked word or phrase in generated jokes again"
+    )
+    @moderator_only()
+    async def unblock_term(
+        self, interaction: discord.Interaction, term: app_commands.Range[str, 2, 60]
+    ) -> None:
+        removed = await self.store.call(jokes.unblock_term, interaction.guild_id, term.strip())
+        await reply(interaction, "✅ Unblocked." if removed else "That term wasn't blocked.")
 
     async def _tell_author(self, user_id: int, text: str) -> bool:
         try:

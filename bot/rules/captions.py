@@ -10,6 +10,8 @@ from enum import StrEnum
 from bot.rules.schedule import Phase
 
 MAX_CAPTION_LENGTH = 300
+# Longer raw text is refused before any cleaning: normalising megabytes would stall the bot.
+MAX_RAW_LENGTH = 4_000
 
 # Invisible characters people (and spammers) use to make one caption look like two: zero-width
 # spaces and joiners, word joiner, BOM, soft hyphen, bidi controls, Mongolian vowel separator,
@@ -87,15 +89,21 @@ def normalize_caption(text: str) -> str:
 
 def validate_caption(text: str) -> tuple[str, str]:
     """(shown text, normalised key) for an acceptable caption, else :class:`CaptionRejected`."""
+    if len(text) > MAX_RAW_LENGTH:
+        raise _too_long(len(text))
     shown = clean_caption(text)
     if not shown:
         raise CaptionRejected("Your caption is empty. Write a line that makes the picture funnier!")
     if len(shown) > MAX_CAPTION_LENGTH:
-        raise CaptionRejected(
-            f"Your caption is {len(shown)} characters; the limit is {MAX_CAPTION_LENGTH}. "
-            "The best captions are short!"
-        )
+        raise _too_long(len(shown))
     return shown, normalize_caption(shown)
+
+
+def _too_long(length: int) -> CaptionRejected:
+    return CaptionRejected(
+        f"Your caption is {length:,} characters; the limit is {MAX_CAPTION_LENGTH}. "
+        "The best captions are short!"
+    )
 
 
 class SubmissionAction(StrEnum):

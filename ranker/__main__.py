@@ -1,0 +1,7 @@
+"""Entry point of ``python -m ranker``."""
+
+import sys
+
+from ranker.cli import main
+
+sys.exit(main())

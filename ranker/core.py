@@ -1,0 +1,212 @@
+"""``Ranker``: the synchronous core the bot and the CLI use — features, scores, ranking, refit.
+
+It is not thread-safe by design; ``AsyncRanker`` gives it one worker thread of its own.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from ranker.adapter import Adapter, AdapterError, base_adapter_path, load_adapter
+from ranker.encoders import SentenceEncoder
+from ranker.features import FeatureSpec, contest_features
+from ranker.guard import strip_injection
+from ranker.refit import RefitPolicy, RefitResult, refit_adapter
+from ranker.votes import AIRanking, CaptionVotes, ContestVotes, RankerInputError
+
+FieldReference = Callable[[ContestVotes], np.ndarray | None]
+ScoreRequest = tuple[str | None, Sequence[str]]
+PROGRESS_MIN_CAPTIONS = 2000
+
+
+def whole_field(contest: ContestVotes) -> None:
+    """Every caption of the contest is part of its field (what a live contest has)."""
+    return None
+
+
+def _sigmoid(x: np.ndarray | float) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.asarray(x, dtype=np.float64)))
+
+
+def featurize_contests(
+    encoder: SentenceEncoder,
+    contests: Sequence[ContestVotes],
+    field_reference: FieldReference = whole_field,
+    progress: bool = False,
+) -> np.ndarray:
+    """Feature rows of every caption of ``contests``, concatenated in order (one encoder batch)."""
+    texts = [text for contest in contests for text in contest.texts]
+    descriptions = sorted({c.description for c in contests if c.description})
+    show = progress and len(texts) >= PROGRESS_MIN_CAPTIONS
+    embeddings = encoder.encode(texts, progress=show)
+    described = dict(zip(descriptions, encoder.encode(descriptions), strict=True))
+    blocks = []
+    start = 0
+    for contest in contests:
+        end = start + len(contest.captions)
+        blocks.append(
+            contest_features(
+                embeddings[start:end],
+                contest.texts,
+                described.get(contest.description),
+                field_reference(contest),
+            )
+        )
+        start = end
+    if not blocks:
+        return np.zeros((0, FeatureSpec(encoder.dimension).dim), dtype=np.float32)
+    return np.vstack(blocks)
+
+
+class Ranker:
+    """Scores captions with an encoder and an adapter; refits adapters to a community's votes.
+
+    ``adapter`` is an ``Adapter``, a path to one, or ``None`` for the bundled NYCCC base adapter.
+    ``encoder`` defaults to the bundled all-MiniLM-L6-v2 on ``device`` (auto: cuda if available).
+    """
+
+    def __init__(
+        self,
+        adapter: Adapter | str | os.PathLike[str] | None = None,
+        encoder: SentenceEncoder | None = None,
+        encoder_path: str | os.PathLike[str] | None = None,
+        device: str | None = None,
+    ) -> None:
+        self.encoder = encoder or SentenceEncoder(encoder_path, device)
+        self.spec = FeatureSpec(self.encoder.dimension)
+        self._adapter = self._checked(adapter if adapter is not None else base_adapter_path())
+
+    @property
+    def adapter(self) -> Adapter:
+        """The adapter scores come from."""
+        return self._adapter
+
+    @adapter.setter
+    def adapter(self, adapter: Adapter | str | os.PathLike[str]) -> None:
+        self._adapter = self._checked(adapter)
+
+    def _checked(self, adapter: Adapter | str | os.PathLike[str]) -> Adapter:
+        loaded = adapter if isinstance(adapter, Adapter) else load_adapter(adapter)
+        if loaded.spec != self.spec:
+            raise AdapterError(
+                f"adapter {loaded.version} expects features {loaded.spec}, "
+                f"this encoder gives {self.spec}"
+            )
+        return loaded
+
+    def features(
+        self,
+        contests: Sequence[ContestVotes],
+        field_reference: FieldReference = whole_field,
+        progress: bool = False,
+    ) -> np.ndarray:
+        """Feature rows of every caption of ``contests``, concatenated in order."""
+        return featurize_contests(self.encoder, contests, field_reference, progress)
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """Unit-length sentence embeddings (cached), shape (len(texts), dimension)."""
+        return self.encoder.encode(list(texts))
+
+    def score_many(
+        self,
+        requests: Sequence[ScoreRequest],
+        adapters: Sequence[Adapter | None] | None = None,
+        progress: bool = False,
+        guard: bool = True,
+    ) -> list[np.ndarray]:
+        """Scores for several contests at once (one encoder batch), one array per request.
+
+        ``adapters[i]`` scores request ``i`` (``None``: the ranker's adapter), so communities
+        with different adapters still share one encoder batch. ``progress`` shows bars on
+        stderr for large batches (the CLI's choice; a bot's log does not want them). With
+        ``guard`` (the default) instructions addressed to a model are removed from each caption
+        first (``ranker.guard``); ``guard=False`` is only for measuring what the guard prevents.
+        """
+        prepared = strip_injection if guard else lambda text: (text, False)
+        contests = [
+            ContestVotes(
+                "",
+                tuple(CaptionVotes(prepared(c)[0]) for c in checked_captions(captions)),
+                (description or "").strip(),
+            )
+            for description, captions in requests
+        ]
+        chosen = [
+            self._checked(a) if a else self._adapter for a in adapters or [None] * len(contests)
+        ]
+        features = self.features(contests, progress=progress)
+        bounds = np.cumsum([0] + [len(c.captions) for c in contests])
+        return [
+            adapter.score_features(features[a:b]).astype(np.float64)
+            for adapter, (a, b) in zip(chosen, itertools.pairwise(bounds), strict=True)
+        ]
+
+    def score(
+        self,
+        description: str | None,
+        captions: Sequence[str],
+        adapter: Adapter | None = None,
+        guard: bool = True,
+    ) -> np.ndarray:
+        """One score per caption (Bradley–Terry logits; compare within a contest only)."""
+        return self.score_many([(description, captions)], [adapter], guard=guard)[0]
+
+    def rank(
+        self, description: str | None, captions: Sequence[str], adapter: Adapter | None = None
+    ) -> AIRanking:
+        """The captions best first, with the probability that the top pick wins a vote."""
+        scores = self.score(description, captions, adapter)
+        return ranking_from_scores(captions, scores, adapter or self._adapter)
+
+    def refit(
+        self,
+        contests: Sequence[ContestVotes],
+        current: Adapter | None = None,
+        policy: RefitPolicy | None = None,
+    ) -> RefitResult:
+        """Fit a community adapter on ``contests`` (oldest first), initialised from ``current``
+        (default: the ranker's adapter), and report whether it should be promoted.
+
+        The ranker keeps its adapter; promoting means ``ranker.adapter = result.adapter``.
+        """
+        current = current or self._adapter
+        contests = [c for c in contests if c.captions]
+        features = self.features(contests)
+        return refit_adapter(contests, features, current, self.spec, policy)
+
+
+def checked_captions(captions: Sequence[str]) -> list[str]:
+    """``captions`` as a list of strings; ``RankerInputError`` if empty or with a blank one."""
+    if isinstance(captions, str):
+        raise RankerInputError("captions must be a sequence of strings, not one string")
+    texts = [str(c) for c in captions]
+    if not texts:
+        raise RankerInputError("no captions to score")
+    if any(not t.strip() for t in texts):
+        raise RankerInputError("empty caption")
+    return texts
+
+
+def ranking_from_scores(
+    captions: Sequence[str], scores: np.ndarray, adapter: Adapter | None = None
+) -> AIRanking:
+    """An ``AIRanking`` from one contest's scores."""
+    order = np.argsort(-scores, kind="stable")
+    top = scores[order[0]]
+    if len(scores) > 1:
+        confidence = float(_sigmoid(top - scores[order[1]]))
+        field_confidence = float(_sigmoid(top - scores[order[1:]]).mean())
+    else:
+        confidence = field_confidence = 1.0
+    return AIRanking(
+        captions=tuple(captions),
+        scores=tuple(float(s) for s in scores),
+        order=tuple(int(i) for i in order),
+        confidence=confidence,
+        field_confidence=field_confidence,
+        adapter_version=adapter.version if adapter else "",
+    )

@@ -1,0 +1,142 @@
+"""Fitting an adapter with the Bradley–Terry loss on preference pairs (torch, CPU is fine).
+
+For a pair (a preferred over b) the model's probability is sigmoid(s_a - s_b); the loss is its
+negative log. Training is full-batch over the captions the pairs touch, so each step scores every
+caption once and gathers the pairs from those scores.
+
+Starting from an existing adapter (``init``) keeps its standardisation and pulls the weights
+towards it (``anchor``), so a small community refit adjusts the base taste instead of
+forgetting it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+from tqdm import trange
+
+from ranker.adapter import Adapter
+from ranker.features import FeatureSpec
+from ranker.pairs import PairSet
+
+
+@dataclass(frozen=True)
+class TrainingConfig:
+    """Hyper-parameters of one fit (the defaults are the ones measured for the base adapter)."""
+
+    kind: str = "linear"
+    hidden: int = 32
+    steps: int = 300
+    learning_rate: float = 0.01
+    weight_decay: float = 0.01
+    anchor: float = 0.01
+    dropout: float = 0.1
+    seed: int = 0
+
+
+def _build_head(kind: str, dim: int, hidden: int, dropout: float) -> nn.Module:
+    if kind == "linear":
+        return nn.Linear(dim, 1)
+    return nn.Sequential(
+        nn.Linear(dim, hidden), nn.GELU(), nn.Dropout(dropout), nn.Linear(hidden, 1)
+    )
+
+
+def _head_to_weights(kind: str, head: nn.Module) -> dict[str, np.ndarray]:
+    params = [p.detach().numpy().astype(np.float32) for p in head.parameters()]
+    if kind == "linear":
+        weight, bias = params
+        return {"w": weight[0].copy(), "b": bias.copy()}
+    w1, b1, w2, b2 = params
+    return {"w1": w1.T.copy(), "b1": b1.copy(), "w2": w2[0].copy(), "b2": b2.copy()}
+
+
+def _weights_to_head(kind: str, head: nn.Module, weights: dict[str, np.ndarray]) -> None:
+    if kind == "linear":
+        values = [weights["w"][None, :], weights["b"]]
+    else:
+        values = [weights["w1"].T, weights["b1"], weights["w2"][None, :], weights["b2"]]
+    with torch.no_grad():
+        for parameter, value in zip(head.parameters(), values, strict=True):
+            parameter.copy_(torch.from_numpy(np.ascontiguousarray(value, dtype=np.float32)))
+
+
+def bradley_terry_loss(scores: torch.Tensor, pairs: PairSet) -> torch.Tensor:
+    """Mean negative log-likelihood of the pairs under sigmoid(s_preferred - s_other)."""
+    preferred = torch.from_numpy(pairs.preferred)
+    other = torch.from_numpy(pairs.other)
+    return nn.functional.softplus(scores[other] - scores[preferred]).mean()
+
+
+def train_adapter(
+    features: np.ndarray,
+    pairs: PairSet,
+    spec: FeatureSpec,
+    config: TrainingConfig | None = None,
+    init: Adapter | None = None,
+    progress: bool = False,
+) -> Adapter:
+    """Fit a head on ``features`` (all captions, flat) so it orders ``pairs`` correctly.
+
+    Returns a new ``Adapter`` whose metadata holds the feature spec and the training config; the
+    caller adds what it knows (encoder, contests, metrics).
+    """
+    config = config or TrainingConfig()
+    if len(pairs) == 0:
+        raise ValueError("no preference pairs to train on")
+    torch.manual_seed(config.seed)
+    kind = init.kind if init is not None else config.kind
+    used = np.unique(np.concatenate([pairs.preferred, pairs.other]))
+    if init is not None:
+        mean, scale = init.feature_mean, init.feature_scale
+    else:
+        mean = features[used].mean(axis=0)
+        scale = features[used].std(axis=0)
+        scale[scale < 1e-6] = 1.0
+    # Re-index so only the captions the pairs touch are scored each step.
+    position = np.full(len(features), -1, dtype=np.int64)
+    position[used] = np.arange(len(used))
+    local = PairSet(
+        position[pairs.preferred],
+        position[pairs.other],
+        pairs.contest,
+        pairs.involves_top,
+        pairs.close,
+    )
+    inputs = torch.from_numpy(((features[used] - mean) / scale).astype(np.float32))
+    head = _build_head(kind, features.shape[1], config.hidden, config.dropout)
+    anchors: list[torch.Tensor] = []
+    if init is not None:
+        _weights_to_head(kind, head, init.weights)
+        anchors = [p.detach().clone() for p in head.parameters()]
+    optimiser = torch.optim.Adam(head.parameters(), lr=config.learning_rate)
+    matrices = [p for p in head.parameters() if p.ndim == 2]
+    head.train()
+    for _ in trange(config.steps, desc="training", unit="step", disable=not progress):
+        scores = head(inputs).squeeze(1)
+        loss = bradley_terry_loss(scores, local)
+        if anchors:
+            loss = loss + config.anchor * sum(
+                ((p - a) ** 2).sum() for p, a in zip(head.parameters(), anchors, strict=True)
+            )
+        loss = loss + config.weight_decay * sum((m**2).sum() for m in matrices)
+        optimiser.zero_grad()
+        loss.backward()
+        optimiser.step()
+    head.eval()
+    metadata: dict[str, object] = {
+        "feature_spec": spec.to_dict(),
+        "training_config": {**config.__dict__, "kind": kind},
+    }
+    if init is not None:
+        metadata["parent_version"] = init.version
+    return Adapter(
+        kind,
+        mean.astype(np.float32),
+        scale.astype(np.float32),
+        _head_to_weights(kind, head),
+        metadata,
+    )

@@ -1,0 +1,185 @@
+"""The AI through the bot: results beside the crowd's, nightly refit with promotion and
+rollback, /joke and /caption suggest, the taste report, and a crashing model that cannot stop
+the results. Real bundled models (MiniLM + base adapter + Gemma 3 270M), loaded once."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bot.ai import CommunityAI
+from storage import adapters, audit, contests, entries, guilds, open_database, votes
+from storage.models import GuildSettings
+from tests.bot.conftest import is_prompt, is_results, punchline, setup_contest
+from tests.ranker.conftest import simulated_community
+
+
+@pytest.fixture(scope="module")
+def models():
+    """The real ranker and LLM, shared by this module's tests (worker threads, loop-agnostic)."""
+    from ranker import AsyncLLM, AsyncRanker, LlamaCppBackend, Ranker
+
+    ranker = AsyncRanker(Ranker(device="cpu"))
+    llm = AsyncLLM(LlamaCppBackend(n_ctx=1024, seed=1))
+    yield ranker, llm
+    ranker._encoder_worker.close()
+    llm._worker.close()
+
+
+@contextlib.asynccontextmanager
+async def bot_with_ai(emu, db_path, models, tmp_path) -> AsyncIterator:
+    ranker, llm = models
+    async with punchline(emu, db_path) as bot:
+        bot.ai = CommunityAI(ranker, llm, bot.store, tmp_path / "adapters", bot.clock)
+        yield bot
+
+
+def store_community_history(db_path, guild_id: int, loves: str = "food") -> None:
+    """Closed contests with the votes of a community that loves one topic (the ranker's simulator)."""
+    db = open_database(db_path)
+    start = datetime(2026, 1, 1, 9, tzinfo=UTC)
+    guilds.save_settings(db, GuildSettings(guild_id=guild_id, channel_id=None), start)
+    for contest_votes in simulated_community(contests=24, loves=loves, seed=3):
+        day = start + timedelta(days=int(contest_votes.contest))
+        contest, _ = contests.open_contest(
+            db,
+            guild_id=guild_id,
+            day=day.date().isoformat(),
+            prompt_id=None,
+            season_id=None,
+            opens_at=day,
+            voting_at=day,
+            closes_at=day,
+            channel_id=None,
+            now=day,
+        )
+        contests.advance_phase(db, contest.id, "submissions", "closed")
+        voter = 10_000
+        for author, caption in enumerate(contest_votes.captions):
+            entry = entries.add_entry(
+                db, contest.id, 500 + author, caption.caption, caption.caption.lower(), day
+            )
+            for rating, count in (
+                (3, caption.funny),
+                (2, caption.somewhat_funny),
+                (1, caption.unfunny),
+            ):
+                for _ in range(count):
+                    votes.record_vote(db, entry.id, voter, rating, "emoji", day)
+                    voter += 1
+    db.close()
+
+
+async def test_refit_learns_the_community_and_rollback_restores_the_base(
+    emu, server, tmp_path, models
+):
+    db_path = tmp_path / "p.db"
+    store_community_history(db_path, server.guild.id)
+    food = "Honestly, the lasagna is the least of our worries."
+    work = "Honestly, the quarterly report is the least of our worries."
+    async with bot_with_ai(emu, db_path, models, tmp_path) as bot:
+        before = await bot.ai.rank(server.guild.id, "A cartoon.", [work, food])
+        result = await bot.ai.refit(server.guild.id)
+        assert result.promoted, result.reason
+        assert result.accuracy_new > result.accuracy_current
+        after = await bot.ai.rank(server.guild.id, "A cartoon.", [work, food])
+        assert after.order[0] == 1, "the refitted adapter prefers the topic this community loves"
+        status = await emu.slash(server.guild.id, server.channel.id, server.mod.id, "ranker status")
+        assert "adapter **v1**" in status.content
+        assert "promoted" in status.content
+        back = await emu.slash(server.guild.id, server.channel.id, server.mod.id, "ranker rollback")
+        assert "base adapter" in back.content
+        again = await bot.ai.rank(server.guild.id, "A cartoon.", [work, food])
+        assert again.scores == before.scores
+    db = open_database(db_path)
+    assert adapters.active_adapter(db, server.guild.id) is None
+    assert [a.status for a in adapters.adapter_history(db, server.guild.id)] == ["rejected"]
+
+
+async def test_taste_report_names_what_the_community_rewards(emu, server, tmp_path, models):
+    db_path = tmp_path / "p.db"
+    store_community_history(db_path, server.guild.id)
+    async with bot_with_ai(emu, db_path, models, tmp_path):
+        report = await emu.slash(server.guild.id, server.channel.id, server.mod.id, "ranker report")
+        assert "Taste report" in report.content
+        assert report.files[0].filename == "taste.png"
+        assert "picked the crowd's winner" in report.content
+
+
+async def test_results_show_the_ai_beside_the_crowd_and_survive_a_crashing_model(
+    emu, server, tmp_path, models
+):
+    m = server.members
+    async with bot_with_ai(emu, tmp_path / "p.db", models, tmp_path) as bot:
+        await setup_contest(emu, server, bot, submission_minutes=600, voting_minutes=600)
+        await emu.wait_for_message(server.channel.id, is_prompt, include_existing=True)
+        for name, text in (
+            ("alice", "Nobody told me the ark was BYOB."),
+            ("bob", "I asked for a window seat."),
+        ):
+            await emu.slash(
+                server.guild.id, server.channel.id, m[name].id, "caption submit", text=text
+            )
+        suggestion = await emu.slash(
+            server.guild.id, server.channel.id, m["carol"].id, "caption suggest"
+        )
+        assert suggestion.ephemeral
+        assert suggestion.content.startswith("💡")
+        assert "never enters the contest" in suggestion.content
+        assert len(await bot.store.call(entries.contest_entries, 1)) == 2  # suggestions never enter
+
+        await emu.slash(
+            server.guild.id, server.channel.id, server.mod.id, "contest close"
+        )  # → voting
+        await emu.slash(
+            server.guild.id, server.channel.id, server.mod.id, "contest close"
+        )  # → results
+        results = await emu.wait_for_message(server.channel.id, is_results, include_existing=True)
+        assert "The AI's ranking" in results.embeds[0]["fields"][0]["name"]
+
+        async def broken_rank(*args, **kwargs):
+            raise RuntimeError("model crashed")
+
+        bot.ai.rank = (
+            broken_rank  # the model process dies: a fault injected where no real one can be
+        )
+        await emu.slash(
+            server.guild.id, server.channel.id, server.mod.id, "contest reopen", minutes=5
+        )
+        await emu.slash(server.guild.id, server.channel.id, server.mod.id, "contest close")
+        second = await emu.wait_until(
+            lambda: (lambda r: r[1] if len(r) > 1 else None)(
+                [x for x in emu.messages(server.channel.id) if is_results(x)]
+            ),
+            "results posted again",
+        )
+        assert "unavailable" in second.embeds[0]["footer"]["text"]
+        assert not second.embeds[0].get("fields")
+    actions = [
+        a.action
+        for a in audit.recent_actions(open_database(tmp_path / "p.db"), server.guild.id, limit=50)
+    ]
+    assert "ranker.unavailable" in actions
+
+
+async def test_joke_has_a_next_button_only_its_asker_can_press(emu, server, tmp_path, models):
+    alice, bob = server.members["alice"], server.members["bob"]
+    async with bot_with_ai(emu, tmp_path / "p.db", models, tmp_path):
+        joke = await emu.slash(
+            server.guild.id, server.channel.id, alice.id, "joke", topic="penguins"
+        )
+        first = joke.content
+        assert first.startswith("🃏")
+        buttons = [c["custom_id"] for row in joke.components for c in row["components"]]
+        if not buttons:
+            pytest.skip("the model produced a single showable joke this time")  # pragma: no cover
+        stranger = await emu.press_button(joke.original.id, buttons[0], bob.id)
+        assert "someone else" in stranger.content
+        following = await emu.press_button(joke.original.id, buttons[0], alice.id)
+        assert following.content.startswith("🃏")
+        assert following.content != first  # the same message, now showing the next joke
+        cooldown = await emu.slash(server.guild.id, server.channel.id, alice.id, "joke")
+        assert "Slow down" in cooldown.content
