@@ -1,8 +1,9 @@
-"""``python -m ranker``: score CSV files, fit adapters, evaluate them.
+"""``python -m ranker``: score CSV files, fit adapters, evaluate them, tell jokes.
 
     python -m ranker score IN.csv --out OUT.csv [--adapter PATH]
     python -m ranker fit DATA_DIR --out ADAPTER [--init ADAPTER]
     python -m ranker eval DATA_DIR [--adapter PATH]
+    python -m ranker joke [TOPIC] [--description TEXT] [-n N] [--adapter PATH] [--llm GGUF|URL]
 
 Bad input (malformed CSV, empty files, an unusable adapter) ends with a one-line message on
 stderr and exit code 2.
@@ -47,6 +48,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     evaluate.add_argument("--adapter", help="adapter file (default: bundled base adapter)")
     _field_option(evaluate)
+
+    joke = commands.add_parser("joke", help="leap-of-thought jokes from the local LLM, ranked")
+    joke.add_argument("topic", nargs="?", help="what the joke is about")
+    joke.add_argument("--description", help="a cartoon's description, for caption suggestions")
+    joke.add_argument("-n", type=int, default=5, help="how many of the best to print")
+    joke.add_argument("--adapter", help="adapter file (default: bundled base adapter)")
+    joke.add_argument("--llm", help="GGUF file or OpenAI-compatible server URL (default: bundled)")
+    joke.add_argument("--budget", type=float, default=20.0, help="seconds to spend generating")
     return parser
 
 
@@ -122,13 +131,39 @@ def _eval(args: argparse.Namespace) -> None:
     print(json.dumps(report, indent=2))
 
 
+def _joke(args: argparse.Namespace) -> None:
+    import asyncio
+
+    from ranker.core import Ranker
+    from ranker.jokes import generate_jokes, sanitize_topic
+    from ranker.llm import load_llm
+
+    scene = sanitize_topic(args.description or args.topic) or "A cartoon."
+    ranker = Ranker(args.adapter, encoder_path=args.encoder, device=args.device)
+    backend = load_llm(args.llm)
+
+    async def generate(*positional: object, **options: object) -> list[str]:
+        return backend.generate(*positional, **options)  # type: ignore[arg-type]
+
+    async def score(description: str, captions: Sequence[str]) -> list[float]:
+        return list(ranker.score(description, captions))
+
+    run = asyncio.run(generate_jokes(generate, score, scene=scene, budget_s=args.budget))
+    for joke in run.jokes[: args.n]:
+        print(f"{joke.score:+.3f}\t{joke.text}\t(leap: {joke.leap})")
+    dropped = ", ".join(f"{n} {why}" for why, n in run.dropped.items()) or "none"
+    print(
+        f"# {run.generated} candidates in {run.seconds:.1f}s; dropped: {dropped}", file=sys.stderr
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit code."""
     from ranker.adapter import AdapterError
     from ranker.votes import RankerInputError
 
     args = _parser().parse_args(argv)
-    handlers = {"score": _score, "fit": _fit, "eval": _eval}
+    handlers = {"score": _score, "fit": _fit, "eval": _eval, "joke": _joke}
     try:
         handlers[args.command](args)
     except (RankerInputError, AdapterError, FileNotFoundError) as error:

@@ -43,9 +43,10 @@ FIELD_NAMES = (
 )
 DESCRIPTION_NAMES = ("description_similarity", "has_description")
 FIELD_MIN_SIZE = 3
-# Length enters only through saturating, clipped logs: beyond these a caption gains nothing.
-MAX_CHARS = 200
-MAX_WORDS = 40
+# Length enters only through logs clipped to NYCCC's 5th-95th percentiles: shorter or longer than
+# these, a caption gains or loses nothing more, so length alone cannot buy a top score.
+CHAR_RANGE = (20, 100)
+WORD_RANGE = (4, 20)
 
 _SECOND_PERSON = re.compile(r"\b(you|your|you're|yours)\b", re.IGNORECASE)
 _FIRST_PERSON = re.compile(r"\b(i|i'm|we|my|our|me|us)\b", re.IGNORECASE)
@@ -94,8 +95,8 @@ def form_features(caption: str) -> list[float]:
     chars = len(text)
     words = len(text.split())
     return [
-        float(np.log1p(min(chars, MAX_CHARS))),
-        float(np.log1p(min(words, MAX_WORDS))),
+        float(np.log(np.clip(chars, *CHAR_RANGE))),
+        float(np.log(np.clip(words, *WORD_RANGE))),
         float(text.endswith("?")),
         float(any(q in text for q in ('"', "“", "”"))),
         float("!" in text),

@@ -22,7 +22,7 @@ _PATTERNS = [
     r"</?\s*(system|instructions?|prompt)\s*>",
 ]
 NOTHING_LEFT = "…"  # what the model sees of a caption that was nothing but instructions
-_INJECTION = re.compile("|".join(f"(?:{p})" for p in _PATTERNS), re.IGNORECASE)
+_INJECTION = re.compile("|".join(f"(?:{p})[.!?]*" for p in _PATTERNS), re.IGNORECASE)
 
 
 def strip_injection(text: str) -> tuple[str, bool]:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import numpy as np
 
 from ranker.features import (
+    CHAR_RANGE,
     FIELD_NAMES,
     FORM_NAMES,
-    MAX_CHARS,
+    WORD_RANGE,
     FeatureSpec,
     contest_features,
     field_features,
@@ -38,11 +39,13 @@ def test_form_features_read_the_surface():
     assert quote["second_person"] == 1.0
 
 
-def test_length_saturates():
+def test_length_is_clipped_at_both_ends():
     long = form_features("word " * 500)
-    longer = form_features("word " * 5000)
-    assert long[:2] == longer[:2]
-    assert long[0] == np.log1p(MAX_CHARS)
+    assert long[:2] == form_features("word " * 5000)[:2]
+    assert long[:2] == [np.log(CHAR_RANGE[1]), np.log(WORD_RANGE[1])]
+    short = form_features("Oh.")
+    assert short[:2] == form_features("Oh no, Ed.")[:2]
+    assert short[:2] == [np.log(CHAR_RANGE[0]), np.log(WORD_RANGE[0])]
 
 
 def test_field_features_are_z_scored_within_the_contest():

@@ -127,3 +127,21 @@ async def test_out_of_time_degrades_to_fewer_candidates(gemma_backend, ranker):
     )
     assert run.out_of_time
     assert run.generated == 1  # the first candidate always comes; nothing after the deadline
+
+
+def test_cli_prints_the_best_jokes_with_scores(capsys):
+    from ranker.cli import main
+
+    assert (
+        main(["--device", "cpu", "joke", "cats at a board meeting", "-n", "2", "--budget", "1"])
+        == 0
+    )
+    out, err = capsys.readouterr()
+    lines = out.strip().splitlines()
+    assert len(lines) <= 2  # -n 2 (a one-second budget may leave fewer, never more)
+    for line in lines:
+        score, text, leap = line.split("\t")
+        float(score)
+        assert text
+        assert leap.startswith("(leap: ")
+    assert "candidates in" in err
