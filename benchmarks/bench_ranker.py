@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import csv
 import gzip
+import math
 import os
 import platform
 import resource
@@ -120,6 +121,16 @@ def bench_scoring(ranker: Ranker, texts: list[str], repeats: int) -> None:
     )
 
 
+def training_pairs(contests: list[ContestVotes], policy: RefitPolicy) -> int:
+    """How many pairs a refit of ``contests`` would train on (same split and cap as the refit)."""
+    pairs = clear_pairs(contests, policy.z, policy.prior_votes)
+    per_contest = np.bincount(pairs.contest, minlength=len(contests))
+    with_pairs = np.nonzero(per_contest)[0]
+    heldout = max(policy.min_heldout_contests, math.ceil(policy.heldout_fraction * len(with_pairs)))
+    train = with_pairs[:-heldout] if len(with_pairs) > heldout else []
+    return int(np.minimum(per_contest[train], policy.max_pairs_per_contest).sum())
+
+
 def community_for_refit(rows: list[tuple[int, str, int, int, int]], target_pairs: int):
     """Contests with at least ``target_pairs`` clear pairs (NYCCC votes, or a synthetic taste)."""
     policy = RefitPolicy()
@@ -130,10 +141,7 @@ def community_for_refit(rows: list[tuple[int, str, int, int, int]], target_pairs
             by_contest.setdefault(contest, []).append(CaptionVotes(text, funny, somewhat, unfunny))
         for number in sorted(by_contest):
             contests.append(ContestVotes(number, tuple(by_contest[number][:120]), ""))
-            pairs = clear_pairs(contests, policy.z, policy.prior_votes)
-            train_share = 1 - policy.heldout_fraction
-            capped = np.minimum(np.bincount(pairs.contest), policy.max_pairs_per_contest).sum()
-            if capped * train_share >= target_pairs:
+            if training_pairs(contests, policy) >= target_pairs:
                 break
         return contests
     rng = np.random.default_rng(1)

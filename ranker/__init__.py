@@ -13,12 +13,12 @@ Plain data in, scores out — nothing here knows about Discord or SQLite.
 """
 
 from ranker.adapter import Adapter, AdapterError, base_adapter_path, load_adapter, save_adapter
-from ranker.core import Ranker, ranking_from_scores
+from ranker.core import AIRanking, Ranker, ranking_from_scores
 from ranker.encoders import SentenceEncoder
 from ranker.evaluate import PairwiseAccuracy
 from ranker.llm import LlamaCppBackend, LLMBackend, LLMError, OpenAICompatibleBackend, load_llm
 from ranker.refit import RefitPolicy, RefitResult
-from ranker.votes import AIRanking, CaptionVotes, ContestVotes, RankerInputError
+from ranker.votes import CaptionVotes, ContestVotes, RankerInputError
 from ranker.worker import AsyncLLM, AsyncRanker, ModelWorker
 
 __all__ = [

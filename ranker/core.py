@@ -8,6 +8,7 @@ from __future__ import annotations
 import itertools
 import os
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -16,11 +17,33 @@ from ranker.encoders import SentenceEncoder
 from ranker.features import FeatureSpec, contest_features
 from ranker.guard import strip_injection
 from ranker.refit import RefitPolicy, RefitResult, refit_adapter
-from ranker.votes import AIRanking, CaptionVotes, ContestVotes, RankerInputError
+from ranker.votes import CaptionVotes, ContestVotes, RankerInputError
 
 FieldReference = Callable[[ContestVotes], np.ndarray | None]
 ScoreRequest = tuple[str | None, Sequence[str]]
 PROGRESS_MIN_CAPTIONS = 2000
+
+
+@dataclass(frozen=True)
+class AIRanking:
+    """The model's ordering of one contest.
+
+    ``scores`` are in the order the captions were given; ``order`` lists caption indices best
+    first. ``confidence`` is the Bradley–Terry probability that the top pick beats the runner-up
+    in a vote; ``field_confidence`` the mean probability that it beats any other caption.
+    """
+
+    captions: tuple[str, ...]
+    scores: tuple[float, ...]
+    order: tuple[int, ...]
+    confidence: float
+    field_confidence: float
+    adapter_version: str = ""
+
+    @property
+    def top(self) -> str:
+        """The model's pick."""
+        return self.captions[self.order[0]]
 
 
 def whole_field(contest: ContestVotes) -> None:

@@ -40,10 +40,9 @@ class SentenceEncoder:
         self,
         model_path: str | os.PathLike[str] | None = None,
         device: str | None = None,
-        batch_size: int = 128,
+        batch_size: int = 64,
         cache_size: int = 100_000,
     ) -> None:
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
         from sentence_transformers import SentenceTransformer
 
         path = Path(model_path) if model_path else default_encoder_path()

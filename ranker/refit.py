@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -93,10 +93,10 @@ def refit_adapter(
         return RefitResult(
             promoted=False,
             reason=(
-                f"too few votes: {len(with_pairs)} contest(s) have clear preferences, "
-                f"need more than {heldout_count}; staying on adapter {current.version}"
+                f"too few votes: {len(with_pairs)} contest(s) have clear preferences "
+                f"({len(pairs)} pairs), need more than {heldout_count}; "
+                f"staying on adapter {current.version}"
             ),
-            pairs_train=len(pairs),
             seconds=time.perf_counter() - started,
         )
     heldout_positions = with_pairs[-heldout_count:]
@@ -106,22 +106,23 @@ def refit_adapter(
         pairs.in_contests(train_positions), policy.max_pairs_per_contest, rng
     )
     heldout_pairs = pairs.in_contests(heldout_positions)
-    split = {
-        "pairs_train": len(train_pairs),
-        "pairs_heldout": len(heldout_pairs),
-        "contests_train": tuple(contests[p].contest for p in train_positions),
-        "contests_heldout": tuple(contests[p].contest for p in heldout_positions),
-    }
+    split = RefitResult(
+        promoted=False,
+        reason="",
+        pairs_train=len(train_pairs),
+        pairs_heldout=len(heldout_pairs),
+        contests_train=tuple(contests[p].contest for p in train_positions),
+        contests_heldout=tuple(contests[p].contest for p in heldout_positions),
+    )
     if len(train_pairs) < policy.min_train_pairs or len(heldout_pairs) < policy.min_heldout_pairs:
-        return RefitResult(
-            promoted=False,
+        return replace(
+            split,
             reason=(
                 f"too few votes: {len(train_pairs)} training pairs (need {policy.min_train_pairs})"
                 f" and {len(heldout_pairs)} held-out pairs (need {policy.min_heldout_pairs});"
                 f" staying on adapter {current.version}"
             ),
             seconds=time.perf_counter() - started,
-            **split,  # type: ignore[arg-type]
         )
     candidate = train_adapter(features, train_pairs, spec, policy.training, init=current)
     new_scores = candidate.score_features(features)
@@ -142,12 +143,12 @@ def refit_adapter(
             "version": new_version(),
             "training": {
                 "source": "community refit",
-                "contests": [str(c) for c in split["contests_train"]],
+                "contests": [str(c) for c in split.contests_train],
                 "pairs": len(train_pairs),
                 "pair_rule": {"z": policy.z, "prior_votes": policy.prior_votes},
             },
             "metrics": {
-                "heldout_contest_ids": [str(c) for c in split["contests_heldout"]],
+                "heldout_contest_ids": [str(c) for c in split.contests_heldout],
                 "heldout_pairs": len(heldout_pairs),
                 "heldout_accuracy": accuracy_new,
                 "parent_heldout_accuracy": accuracy_current,
@@ -163,7 +164,8 @@ def refit_adapter(
         f"{policy.level:.0%} interval of the gain [{low:+.3f}, {high:+.3f}] over "
         f"{heldout_count} held-out contest(s)"
     )
-    return RefitResult(
+    return replace(
+        split,
         promoted=promoted,
         reason=reason,
         accuracy_new=accuracy_new,
@@ -171,5 +173,4 @@ def refit_adapter(
         difference_ci=(low, high),
         seconds=time.perf_counter() - started,
         adapter=candidate,
-        **split,  # type: ignore[arg-type]
     )

@@ -98,25 +98,3 @@ def contest_sort_key(contest: ContestId) -> tuple[int, int | str]:
         return (0, contest)
     text = str(contest)
     return (0, int(text)) if text.lstrip("-").isdigit() else (1, text)
-
-
-@dataclass(frozen=True)
-class AIRanking:
-    """The model's ordering of one contest.
-
-    ``scores`` are in the order the captions were given; ``order`` lists caption indices best
-    first. ``confidence`` is the Bradley–Terry probability that the top pick beats the runner-up
-    in a vote; ``field_confidence`` the mean probability that it beats any other caption.
-    """
-
-    captions: tuple[str, ...]
-    scores: tuple[float, ...]
-    order: tuple[int, ...]
-    confidence: float
-    field_confidence: float
-    adapter_version: str = ""
-
-    @property
-    def top(self) -> str:
-        """The model's pick."""
-        return self.captions[self.order[0]]

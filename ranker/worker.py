@@ -17,10 +17,10 @@ from typing import Any, TypeVar
 import numpy as np
 
 from ranker.adapter import Adapter
-from ranker.core import Ranker, ScoreRequest, checked_captions, ranking_from_scores
+from ranker.core import AIRanking, Ranker, ScoreRequest, checked_captions, ranking_from_scores
 from ranker.llm import LLMBackend
 from ranker.refit import RefitPolicy, RefitResult, refit_adapter
-from ranker.votes import AIRanking, ContestVotes
+from ranker.votes import ContestVotes
 
 T = TypeVar("T")
 _PendingScore = tuple[ScoreRequest, Adapter | None, "asyncio.Future[np.ndarray]"]
@@ -75,14 +75,6 @@ class AsyncRanker:
     def adapter(self) -> Adapter:
         """The adapter scores currently come from."""
         return self.ranker.adapter
-
-    async def use_adapter(self, adapter: Adapter | str) -> None:
-        """Swap the adapter (checked for compatibility) between two encoder calls."""
-
-        def swap() -> None:
-            self.ranker.adapter = adapter
-
-        await self._encoder_worker.run(swap)
 
     async def embed(self, texts: Sequence[str]) -> np.ndarray:
         """See ``Ranker.embed``."""

@@ -117,6 +117,11 @@ def test_fit_then_eval_uses_only_unseen_contests(tmp_path, capsys, make_communit
     assert evaluation["contests_excluded_as_training"] == 8
     assert evaluation["contests_evaluated"] == 2
     assert evaluation["overall"] == pytest.approx(report["heldout_overall"])
+    child = tmp_path / "child.npz"
+    code = main(["fit", str(data), "--out", str(child), "--field", "all", "--init", str(out)])
+    assert code == 0
+    capsys.readouterr()
+    assert load_adapter(child).metadata["parent_version"] == adapter.version
 
 
 def test_eval_on_held_out_nyccc_contests(tmp_path, capsys, nyccc_dir):
