@@ -234,13 +234,14 @@ class CommunityAI:
             for c, a in zip(data, offsets[:-1], strict=True)
         ]
 
+        trained = set(adapter.training_contests)
+        unseen = np.array([str(c.contest) not in trained for c in data])
+
         def analyse() -> TasteFindings:
             rng = np.random.default_rng(0)
             names, factors = caption_factors(texts, embeddings, reference, n_topics=4, rng=rng)
             effects = factor_effects(names, factors, pairs, scores, rng)
-            held_out = trust(
-                scores, pairs, crowd_best, offsets, heldout_from=max(1, int(len(data) * 0.7))
-            )
+            held_out = trust(scores, pairs, crowd_best, offsets, adapter.temperature, unseen)
             return TasteFindings(effects, held_out, len(pairs), len(data))
 
         return await asyncio.to_thread(analyse)

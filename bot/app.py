@@ -20,7 +20,7 @@ from bot.clock import Clock
 from bot.config import ConfigError, Settings
 from bot.engine import ContestEngine
 from bot.images import ImageRejected
-from bot.maintenance import arm_nightly_backup, arm_nightly_refit
+from bot.maintenance import arm_maintenance
 from bot.rules.captions import CaptionRejected
 from bot.rules.schedule import ScheduleError
 from bot.store import Store
@@ -89,9 +89,7 @@ class PunchlineBot(commands.Bot):
             await self.tree.sync(guild=guild)
         else:
             await self.tree.sync()
-        arm_nightly_backup(self)
-        if self.ai is not None:
-            arm_nightly_refit(self)
+        arm_maintenance(self)
         self.scheduler.start()
 
     async def on_ready(self) -> None:

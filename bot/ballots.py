@@ -18,9 +18,9 @@ import discord
 
 from bot.rules.ballots import BallotEntry, choose_ballot
 from bot.rules.schedule import Phase
-from bot.rules.voting import RATING_EMOJI, Voter, VoteRefused, check_vote
+from bot.rules.voting import RATING_EMOJI, Voter, VoteRefused
 from bot.text import NO_PINGS, quote_caption, timestamp
-from bot.votes import gates_of
+from bot.votes import check_voter
 from storage import contests, entries, votes
 from storage.models import Contest
 
@@ -120,14 +120,7 @@ class BallotBox:
             member.joined_at if member else None,
         )
         try:
-            check_vote(
-                phase=Phase(contest.phase),
-                voter=voter,
-                entry_author_id=entry.author_id,
-                entry_live=entry.status == "active",
-                gates=gates_of(await self.engine.settings(contest.guild_id)),
-                now=self.engine.clock.now(),
-            )
+            await check_voter(self.engine, contest, entry, voter)
         except VoteRefused as refusal:
             await self._show(interaction, content=str(refusal), view=None)
             return

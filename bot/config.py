@@ -38,6 +38,7 @@ class Settings:
     log_level: str = "INFO"
     discord_api: str | None = None
     ai: str = "on"
+    ai_timeout_s: int = 120
 
     def require_token(self) -> str:
         """The Discord token, or a :class:`ConfigError` that says how to get one."""
@@ -67,6 +68,7 @@ ENV_NAMES = {
     "log_level": "PUNCHLINE_LOG_LEVEL",
     "discord_api": "PUNCHLINE_DISCORD_API",
     "ai": "PUNCHLINE_AI",
+    "ai_timeout_s": "PUNCHLINE_AI_TIMEOUT",
 }
 
 
@@ -116,6 +118,8 @@ def _validated(raw: dict[str, object], source: Path) -> Settings:
         )
     if settings.log_level.upper() not in LOG_LEVELS:
         raise ConfigError(f"PUNCHLINE_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}")
+    if settings.ai_timeout_s < 1:
+        raise ConfigError("PUNCHLINE_AI_TIMEOUT must be at least 1 (seconds)")
     if settings.backups_kept < 1:
         raise ConfigError("PUNCHLINE_BACKUPS_KEPT must be at least 1")
     if settings.llm and settings.llm_url:

@@ -1,12 +1,23 @@
-"""Nightly housekeeping: the rotating online backup, and each community's adapter refit."""
+"""Scheduled housekeeping: the nightly online backup, each community's nightly adapter refit,
+and the weekly taste report for the communities that asked for it.
+
+Each job catches its own failures per community: one guild's trouble never stops the others, and
+the next run tries again.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import io
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+import discord
+
+from bot.taste_report import taste_report
+from bot.text import NO_PINGS
 from storage import guilds
 from storage.backup import rotating_backup
 
@@ -14,21 +25,32 @@ if TYPE_CHECKING:
     from bot.app import PunchlineBot
 
 log = logging.getLogger(__name__)
-BACKUP_HOUR_UTC = 3
-REFIT_HOUR_UTC = 4
+BACKUP_AT = {"hour": 3, "minute": 30}  # UTC
+REFIT_AT = {"hour": 4, "minute": 15}  # UTC, after the backup
+WEEKLY_REPORT_AT = {"day_of_week": "mon", "hour": 5, "minute": 0}  # UTC, after Monday's refit
 
 
-def arm_nightly_backup(bot: PunchlineBot) -> None:
+def _arm(
+    bot: PunchlineBot, job: Callable[[PunchlineBot], Awaitable[None]], when: dict[str, object]
+) -> None:
     bot.scheduler.add_job(
-        nightly_backup,
+        job,
         "cron",
-        hour=BACKUP_HOUR_UTC,
-        minute=30,
+        **when,
+        timezone=UTC,
         args=[bot],
-        id="backup",
+        id=job.__name__,
         replace_existing=True,
         misfire_grace_time=3600,
     )
+
+
+def arm_maintenance(bot: PunchlineBot) -> None:
+    """Schedule the jobs; those that need the AI only when it is loaded."""
+    _arm(bot, nightly_backup, BACKUP_AT)
+    if bot.ai is not None:
+        _arm(bot, nightly_refit, REFIT_AT)
+        _arm(bot, weekly_taste_reports, WEEKLY_REPORT_AT)
 
 
 async def nightly_backup(bot: PunchlineBot) -> None:
@@ -48,19 +70,6 @@ async def nightly_backup(bot: PunchlineBot) -> None:
     log.info("backed up the database to %s", made)
 
 
-def arm_nightly_refit(bot: PunchlineBot) -> None:
-    bot.scheduler.add_job(
-        nightly_refit,
-        "cron",
-        hour=REFIT_HOUR_UTC,
-        minute=15,
-        args=[bot],
-        id="refit",
-        replace_existing=True,
-        misfire_grace_time=3600,
-    )
-
-
 async def nightly_refit(bot: PunchlineBot) -> None:
     """Refit every community's adapter in turn; one community's failure never stops the others."""
     for settings in await bot.store.call(guilds.configured_guilds):
@@ -68,3 +77,22 @@ async def nightly_refit(bot: PunchlineBot) -> None:
             await bot.ai.refit(settings.guild_id)
         except Exception:  # a failed refit keeps the old adapter; the next night tries again
             log.exception("guild %s: refit failed; the current adapter stays", settings.guild_id)
+
+
+async def weekly_taste_reports(bot: PunchlineBot) -> None:
+    """Post the taste report in the contest channel of every guild that enabled it."""
+    for settings in await bot.store.call(guilds.configured_guilds):
+        if not settings.weekly_report:
+            continue
+        try:
+            report = await taste_report(bot.ai, settings.guild_id)
+            if report is None:
+                log.info("guild %s: not enough votes for a taste report yet", settings.guild_id)
+                continue
+            text, chart = report
+            channel = await bot.engine.channel(settings.channel_id)
+            await channel.send(
+                text, file=discord.File(io.BytesIO(chart), "taste.png"), allowed_mentions=NO_PINGS
+            )
+        except Exception:  # one guild's missing channel or permission never stops the others
+            log.exception("guild %s: weekly taste report failed", settings.guild_id)

@@ -21,7 +21,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 SHOWN_LINES = 10
 MEDALS = {1: "🥇", 2: "🥈", 3: "🥉"}
-AI_TIMEOUT_S = 120
 
 
 async def tally(
@@ -41,14 +40,16 @@ class AIUnavailable(Exception):
 async def ai_ranking(engine: ContestEngine, guild_id: int, description: str, ordered: list[Entry]):
     """The AI ranker's view; None when there is no ranker or under two entries.
 
-    Raises :class:`AIUnavailable` when the ranker crashes or hangs past :data:`AI_TIMEOUT_S`.
+    Raises :class:`AIUnavailable` when the ranker crashes, or hangs past the ``ai_timeout_s``
+    setting (``PUNCHLINE_AI_TIMEOUT``).
     """
     ranker = engine.bot.ai
     if ranker is None or len(ordered) < 2:
         return None
     try:
         return await asyncio.wait_for(
-            ranker.rank(guild_id, description, [e.text for e in ordered]), AI_TIMEOUT_S
+            ranker.rank(guild_id, description, [e.text for e in ordered]),
+            engine.bot.settings.ai_timeout_s,
         )
     except Exception as exc:  # a broken model must never stop the results
         log.exception("AI ranking failed; announcing the crowd's ranking alone")
@@ -166,7 +167,12 @@ def ai_text(ai, lines: list[TallyLine], ordered: list[Entry]) -> str:
         if picks[0].id == lines[0].entry_id
         else f"the crowd chose Entry #{ordered[0].number}"
     )
-    return clip(f"{top}\nIts pick {verdict} (AI confidence {ai.confidence:.0%}).", 1024)
+    return clip(
+        f"{top}\nIts pick {verdict}. It was {ai.confidence:.0%} sure its pick would beat its "
+        "runner-up with the crowd (a calibrated figure: of the times it says that, it is right "
+        "about that often; `/ranker report` shows its record here).",
+        1024,
+    )
 
 
 async def _display_name(engine: ContestEngine, guild_id: int, user_id: int) -> str:

@@ -44,6 +44,19 @@ def gates_of(settings: GuildSettings | None) -> VoteGates:
     )
 
 
+async def check_voter(engine: ContestEngine, contest: Contest, entry: Entry, voter: Voter) -> None:
+    """Raise :class:`VoteRefused` when ``voter`` may not rate ``entry`` now: the contest's phase,
+    a withdrawn entry, one's own entry, bots, and the guild's account and membership age gates."""
+    check_vote(
+        phase=Phase(contest.phase),
+        voter=voter,
+        entry_author_id=entry.author_id,
+        entry_live=entry.status == "active",
+        gates=gates_of(await engine.settings(contest.guild_id)),
+        now=engine.clock.now(),
+    )
+
+
 class VoteKeeper:
     def __init__(self, engine: ContestEngine) -> None:
         self.engine = engine
@@ -135,14 +148,7 @@ class VoteKeeper:
                 member.joined_at if member else None,
             )
             try:
-                check_vote(
-                    phase=Phase(contest.phase),
-                    voter=voter,
-                    entry_author_id=entry.author_id,
-                    entry_live=entry.status == "active",
-                    gates=gates_of(await self.engine.settings(contest.guild_id)),
-                    now=self.engine.clock.now(),
-                )
+                await check_voter(self.engine, contest, entry, voter)
             except VoteRefused as refusal:
                 log.debug("vote refused on entry %s by %s: %s", entry.id, payload.user_id, refusal)
                 await self._remove_reaction(

@@ -70,6 +70,12 @@ class Adapter:
         """Measurements recorded when the adapter was made (held-out accuracy and the like)."""
         return dict(self.metadata.get("metrics", {}))  # type: ignore[call-overload]
 
+    @property
+    def temperature(self) -> float:
+        """Divides score gaps so that σ(gap / T) is a calibrated probability (1.0 if never fitted)."""
+        calibration = self.metadata.get("calibration") or {}
+        return float(calibration.get("temperature", 1.0))  # type: ignore[union-attr]
+
     def standardise(self, features: np.ndarray) -> np.ndarray:
         """Features as the head sees them."""
         return (features - self.feature_mean) / self.feature_scale

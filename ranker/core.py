@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ranker.adapter import Adapter, AdapterError, base_adapter_path, load_adapter
+from ranker.calibration import sigmoid
 from ranker.encoders import SentenceEncoder
 from ranker.features import FeatureSpec, contest_features
 from ranker.guard import strip_injection
@@ -29,8 +30,8 @@ class AIRanking:
     """The model's ordering of one contest.
 
     ``scores`` are in the order the captions were given; ``order`` lists caption indices best
-    first. ``confidence`` is the Bradley–Terry probability that the top pick beats the runner-up
-    in a vote; ``field_confidence`` the mean probability that it beats any other caption.
+    first. ``confidence`` is the calibrated probability that the crowd prefers the top pick to the
+    runner-up; ``field_confidence`` the mean probability that it beats any other caption.
     """
 
     captions: tuple[str, ...]
@@ -49,10 +50,6 @@ class AIRanking:
 def whole_field(contest: ContestVotes) -> None:
     """Every caption of the contest is part of its field (what a live contest has)."""
     return None
-
-
-def _sigmoid(x: np.ndarray | float) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-np.asarray(x, dtype=np.float64)))
 
 
 def featurize_contests(
@@ -217,12 +214,14 @@ def checked_captions(captions: Sequence[str]) -> list[str]:
 def ranking_from_scores(
     captions: Sequence[str], scores: np.ndarray, adapter: Adapter | None = None
 ) -> AIRanking:
-    """An ``AIRanking`` from one contest's scores."""
+    """An ``AIRanking`` from one contest's scores, its confidences calibrated by the adapter's
+    held-out temperature."""
     order = np.argsort(-scores, kind="stable")
     top = scores[order[0]]
+    temperature = adapter.temperature if adapter else 1.0
     if len(scores) > 1:
-        confidence = float(_sigmoid(top - scores[order[1]]))
-        field_confidence = float(_sigmoid(top - scores[order[1:]]).mean())
+        confidence = float(sigmoid((top - scores[order[1]]) / temperature))
+        field_confidence = float(sigmoid((top - scores[order[1:]]) / temperature).mean())
     else:
         confidence = field_confidence = 1.0
     return AIRanking(

@@ -17,11 +17,12 @@ from datetime import UTC, datetime
 import numpy as np
 
 from ranker.adapter import Adapter
+from ranker.calibration import calibration_record, reliability_table
 from ranker.core import FieldReference, featurize_contests, whole_field
 from ranker.encoders import SentenceEncoder
 from ranker.evaluate import PairwiseAccuracy, pairwise_accuracy
 from ranker.features import FeatureSpec
-from ranker.pairs import NYCCC_Z, clear_pairs, sample_per_contest
+from ranker.pairs import NYCCC_Z, PairSet, clear_pairs, sample_per_contest
 from ranker.training import TrainingConfig, train_adapter
 from ranker.votes import ContestVotes, RankerInputError
 
@@ -71,14 +72,16 @@ def evaluate_adapter(
     adapter: Adapter,
     field_reference: str = "random-part",
     z: float = NYCCC_Z,
-) -> PairwiseAccuracy:
-    """Pairwise accuracy of ``adapter`` on ``contests`` by the README's pair rule.
+) -> tuple[PairwiseAccuracy, np.ndarray, PairSet]:
+    """Pairwise accuracy of ``adapter`` on ``contests`` by the README's pair rule, and the gap
+    score(preferred) − score(other) of every pair (what calibration is measured on), and the pairs.
 
     The caller chooses the contests; ``evaluate_dataset`` drops the adapter's training contests.
     """
     features = featurize_contests(encoder, contests, FIELD_REFERENCES[field_reference], True)
     scores = adapter.score_features(features)
-    return pairwise_accuracy(scores, clear_pairs(contests, z=z))
+    pairs = clear_pairs(contests, z=z)
+    return pairwise_accuracy(scores, pairs), scores[pairs.preferred] - scores[pairs.other], pairs
 
 
 def evaluate_dataset(
@@ -92,7 +95,8 @@ def evaluate_dataset(
     unseen = [c for c in contests if str(c.contest) not in trained]
     if not unseen:
         raise RankerInputError("every contest in the data was used to train this adapter")
-    accuracy = evaluate_adapter(encoder, unseen, adapter, field_reference)
+    accuracy, gaps, _ = evaluate_adapter(encoder, unseen, adapter, field_reference)
+    table, error = reliability_table(gaps, adapter.temperature)
     return {
         "adapter_version": adapter.version,
         "field_reference": field_reference,
@@ -100,6 +104,14 @@ def evaluate_dataset(
         "contests_excluded_as_training": len(contests) - len(unseen),
         "contests_evaluated": len(unseen),
         **accuracy.to_dict(),
+        "calibration": {
+            "temperature": adapter.temperature,
+            "ece": error,
+            "reliability": [
+                {"stated": round(b.confidence, 4), "right": round(b.accuracy, 4), "pairs": b.count}
+                for b in table
+            ],
+        },
     }
 
 
@@ -120,7 +132,9 @@ def fit_dataset(
     adapter = train_adapter(
         features, pairs, FeatureSpec(encoder.dimension), settings.training, init
     )
-    accuracy = evaluate_adapter(encoder, heldout, adapter, settings.field_reference)
+    accuracy, gaps, heldout_pairs = evaluate_adapter(
+        encoder, heldout, adapter, settings.field_reference
+    )
     adapter.metadata.update(
         {
             "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -138,6 +152,7 @@ def fit_dataset(
                 "heldout_contest_ids": [str(c.contest) for c in heldout],
                 **{f"heldout_{k}": v for k, v in accuracy.to_dict().items()},
             },
+            "calibration": calibration_record(gaps, heldout_pairs.contest),
         }
     )
     return adapter

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from ranker.adapter import Adapter, new_version
+from ranker.calibration import calibration_record
 from ranker.evaluate import bootstrap_difference, pairwise_accuracy
 from ranker.features import FeatureSpec
 from ranker.pairs import clear_pairs, sample_per_contest
@@ -154,6 +155,10 @@ def refit_adapter(
                 "parent_heldout_accuracy": accuracy_current,
                 "difference_ci": [low, high],
             },
+            "calibration": calibration_record(
+                new_scores[heldout_pairs.preferred] - new_scores[heldout_pairs.other],
+                heldout_pairs.contest,
+            ),
         }
     )
     if "encoder" in current.metadata:

@@ -10,14 +10,14 @@ the same regression to the *adapter's* choices on the same pairs shows how stron
 weights each factor (factor-level alignment, after PROFILE).
 
 **Trust.** Over the community's contests: how often the AI's top pick is the crowd's, how often
-it orders a clear pair as the crowd did, and a temperature that turns score gaps into calibrated
-probabilities, checked with a reliability table on contests the temperature was not fitted on.
+it orders a clear pair as the crowd did, and a reliability table of the confidence the bot states
+(the adapter's held-out temperature, see ``ranker.calibration``) on contests the adapter was not
+trained on.
 """
 
 from __future__ import annotations
 
 import itertools
-import math
 import re
 from collections import Counter
 from collections.abc import Sequence
@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ranker.calibration import ReliabilityBin, reliability_table
 from ranker.pairs import PairSet
 
 FORM_FACTORS = (
@@ -66,22 +67,13 @@ class FactorEffect:
 
 
 @dataclass(frozen=True)
-class ReliabilityBin:
-    low: float
-    high: float
-    confidence: float  # mean predicted probability in the bin
-    accuracy: float  # share of those predictions that were right
-    count: int
-
-
-@dataclass(frozen=True)
 class Trust:
     contests: int
     top_pick_agreement: float | None
     pair_agreement: float | None
     temperature: float
-    reliability: tuple[ReliabilityBin, ...]  # on held-out contests
-    calibration_error: float | None  # expected calibration error on held-out contests
+    reliability: tuple[ReliabilityBin, ...]  # on contests the adapter was not trained on
+    calibration_error: float | None  # expected calibration error on the same
 
 
 def _words(text: str) -> list[str]:
@@ -218,58 +210,20 @@ def factor_effects(
     ]
 
 
-def _sigmoid(x: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-x))
-
-
-def fit_temperature(gaps: np.ndarray) -> float:
-    """The T that makes σ(gap / T) calibrated, ``gaps`` being score(preferred) − score(other)."""
-    if len(gaps) == 0:
-        return 1.0
-    grid = np.exp(np.linspace(math.log(0.05), math.log(20.0), 200))
-    losses = [np.mean(np.logaddexp(0.0, -gaps / t)) for t in grid]
-    return float(grid[int(np.argmin(losses))])
-
-
-def reliability_table(
-    gaps: np.ndarray, temperature: float, bins: int = 5
-) -> tuple[list[ReliabilityBin], float | None]:
-    """Confidence the AI would state for each pair vs how often it was right; and the ECE.
-
-    For a pair the AI picks the caption it scores higher, with confidence σ(|gap| / T) ≥ 0.5.
-    """
-    if len(gaps) == 0:
-        return [], None
-    confidence = _sigmoid(np.abs(gaps) / temperature)
-    right = gaps > 0
-    edges = np.linspace(0.5, 1.0, bins + 1)
-    table, error = [], 0.0
-    for low, high in itertools.pairwise(edges):
-        inside = (confidence >= low) & ((confidence < high) | (high == 1.0))
-        if inside.any():
-            table.append(
-                ReliabilityBin(
-                    float(low),
-                    float(high),
-                    float(confidence[inside].mean()),
-                    float(right[inside].mean()),
-                    int(inside.sum()),
-                )
-            )
-            error += inside.mean() * abs(confidence[inside].mean() - right[inside].mean())
-    return table, float(error)
-
-
 def trust(
     scores: np.ndarray,
     pairs: PairSet,
     crowd_best: Sequence[int],
     contest_offsets: np.ndarray,
-    heldout_from: int,
+    temperature: float,
+    unseen: np.ndarray,
 ) -> Trust:
-    """AI vs crowd over the contests; the temperature is fitted on contests before
-    ``heldout_from`` and the reliability table computed on the rest."""
-    n_contests = len(contest_offsets) - 1
+    """AI vs crowd over the contests, and the reliability of the confidence the bot states.
+
+    ``temperature`` is the adapter's own (the one results use); the reliability table is computed
+    on the pairs of the contests marked ``unseen`` (not used to train the adapter), so it shows
+    how the stated confidence held up on votes the model had not learned from.
+    """
     picks = [
         int(np.argmax(scores[a:b])) + a
         for a, b in itertools.pairwise(contest_offsets.tolist())
@@ -279,11 +233,9 @@ def trust(
         float(np.mean([p == c for p, c in zip(picks, crowd_best, strict=True)])) if picks else None
     )
     gaps = scores[pairs.preferred] - scores[pairs.other]
-    fitted = pairs.contest < heldout_from
-    temperature = fit_temperature(gaps[fitted])
-    table, error = reliability_table(gaps[~fitted], temperature)
+    table, error = reliability_table(gaps[unseen[pairs.contest]], temperature)
     return Trust(
-        n_contests,
+        len(contest_offsets) - 1,
         top,
         float(np.mean(gaps > 0)) if len(gaps) else None,
         temperature,

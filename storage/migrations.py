@@ -185,6 +185,11 @@ _V6_VOTE_COUNTS = [
     "CREATE INDEX votes_entry_rating ON votes (entry_id, rating)",
 ]
 
+_V7_WEEKLY_REPORT = [
+    # Moderators may have the taste report posted in the contest channel every week.
+    "ALTER TABLE guild_settings ADD COLUMN weekly_report INTEGER NOT NULL DEFAULT 0",
+]
+
 MIGRATIONS: list[list[str]] = [
     _V1_CORE,
     _V2_BALLOTS,
@@ -192,6 +197,7 @@ MIGRATIONS: list[list[str]] = [
     _V4_PROMPT_QUEUE,
     _V5_JOKE_FILTER,
     _V6_VOTE_COUNTS,
+    _V7_WEEKLY_REPORT,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

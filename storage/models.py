@@ -38,6 +38,7 @@ class GuildSettings(_Record):
     champion_role_id: int | None = None
     enabled: int = 1
     vote_mode: str = "emoji"
+    weekly_report: int = 0
 
 
 @dataclass(frozen=True)

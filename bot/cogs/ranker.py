@@ -2,57 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
 import io
 import json
-from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot import render
 from bot.app import PunchlineBot, reply
 from bot.checks import moderator_only
-from bot.text import clip
-from storage import adapters, audit
-
-if TYPE_CHECKING:
-    from bot.ai import TasteFindings
-
-
-def taste_sentences(findings: TasteFindings) -> list[str]:
-    """A few plain sentences a moderator can act on."""
-    clear = sorted((e for e in findings.effects if e.clear), key=lambda e: -abs(e.crowd))
-    lines = [
-        f"📊 **Taste report** from {findings.pairs} clear preferences in {findings.contests} contests."
-    ]
-    for effect in clear[:4]:
-        verb = "rewards" if effect.crowd > 0 else "punishes"
-        model = ""
-        if effect.model is not None:
-            same = (effect.model > 0) == (effect.crowd > 0) and abs(effect.model) > 0.1
-            model = " The AI has learned this." if same else " The AI doesn't weigh this yet."
-        lines.append(
-            f"• This community **{verb} {effect.name}** ({effect.crowd:+.2f} log-odds per standard "
-            f"deviation, 90% interval {effect.crowd_low:+.2f} to {effect.crowd_high:+.2f}).{model}"
-        )
-    if not clear:
-        lines.append("• No factor stands out clearly yet: more votes will sharpen the picture.")
-    t = findings.trust
-    if t.top_pick_agreement is not None:
-        lines.append(
-            f"🤖 The AI picked the crowd's winner in {t.top_pick_agreement:.0%} of {t.contests} contests and "
-            f"ordered {t.pair_agreement:.0%} of clear pairs as the crowd did."
-        )
-    strong = [b for b in t.reliability if b.confidence >= 0.7 and b.count >= 10]
-    if strong:
-        b = strong[-1]
-        lines.append(
-            f"When it says about {b.confidence:.0%} sure it was right {b.accuracy:.0%} of the time "
-            f"({b.count} pairs, contests it wasn't calibrated on)."
-        )
-    return lines
+from bot.taste_report import NOT_ENOUGH_VOTES, taste_report
+from storage import adapters, audit, guilds
 
 
 def describe_metrics(metrics: dict) -> str:
@@ -92,13 +52,9 @@ class Ranker(
             return
         active = await self.bot.store.call(adapters.active_adapter, interaction.guild_id)
         history = await self.bot.store.call(adapters.adapter_history, interaction.guild_id)
-        refits = [
-            a
-            for a in await self.bot.store.call(
-                audit.recent_actions, interaction.guild_id, limit=200
-            )
-            if a.action == "ranker.refit"
-        ]
+        recent = await self.bot.store.call(audit.recent_actions, interaction.guild_id, limit=200)
+        refits = [a for a in recent if a.action == "ranker.refit"]
+        failures = [a for a in recent if a.action == "ranker.unavailable"]
         lines = []
         if active is None:
             lines.append(
@@ -118,6 +74,13 @@ class Ranker(
             )
         else:
             lines.append("No refit yet: it runs nightly once this community has enough votes.")
+        if failures:
+            last = failures[0]
+            lines.append(
+                f"⚠️ The AI was unavailable for the results {discord.utils.format_dt(last.at, 'R')}"
+                f" ({last.details.get('error')}); the crowd's ranking went out alone. "
+                f"{len(failures)} such time(s) recently: if it recurs, the bot's log says why."
+            )
         if len(history) > 1:
             lines.append(
                 "Versions: " + ", ".join(f"v{a.version} ({a.status})" for a in history[:6])
@@ -133,23 +96,39 @@ class Ranker(
             await reply(interaction, "The AI ranker is off on this bot.")
             return
         await interaction.response.defer(ephemeral=True, thinking=True)
-        findings = await self.bot.ai.taste(interaction.guild_id)
-        if findings is None:
-            await reply(
-                interaction,
-                "Not enough votes yet for a taste report: it needs a few closed contests "
-                "with clear preferences. Check back in a few days!",
-            )
+        report = await taste_report(self.bot.ai, interaction.guild_id)
+        if report is None:
+            await reply(interaction, NOT_ENOUGH_VOTES)
             return
-        chart = await asyncio.to_thread(
-            render.taste_chart,
-            "What this community rewards",
-            findings.effects,
-            list(findings.trust.reliability),
-        )
+        text, chart = report
         await interaction.edit_original_response(
-            content=clip("\n".join(taste_sentences(findings))),
-            attachments=[discord.File(io.BytesIO(chart), "taste.png")],
+            content=text, attachments=[discord.File(io.BytesIO(chart), "taste.png")]
+        )
+
+    @app_commands.command(
+        name="weekly", description="Post the taste report in the contest channel every Monday"
+    )
+    @app_commands.describe(enabled="True to post it every week, False to stop")
+    @moderator_only()
+    async def weekly(self, interaction: discord.Interaction, enabled: bool) -> None:
+        now = self.bot.engine.clock.now()
+        await self.bot.store.call(
+            guilds.update_settings, interaction.guild_id, now, weekly_report=int(enabled)
+        )
+        await self.bot.store.call(
+            audit.log_action,
+            interaction.guild_id,
+            interaction.user.id,
+            "ranker.weekly",
+            None,
+            {"enabled": enabled},
+            now=now,
+        )
+        await reply(
+            interaction,
+            "📅 The taste report will be posted in the contest channel every Monday."
+            if enabled
+            else "📅 No more weekly taste reports; `/ranker report` still shows it on demand.",
         )
 
     @app_commands.command(name="rollback", description="Go back to the previous taste model")

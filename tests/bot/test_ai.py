@@ -4,13 +4,17 @@ the results. Real bundled models (MiniLM + base adapter + Gemma 3 270M), loaded 
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import time
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from bot.ai import CommunityAI
+from bot.maintenance import arm_maintenance, nightly_refit, weekly_taste_reports
 from storage import adapters, audit, contests, entries, guilds, open_database, votes
 from storage.models import GuildSettings
 from tests.bot.conftest import is_prompt, is_results, punchline, setup_contest
@@ -183,3 +187,101 @@ async def test_joke_has_a_next_button_only_its_asker_can_press(emu, server, tmp_
         assert following.content != first  # the same message, now showing the next joke
         cooldown = await emu.slash(server.guild.id, server.channel.id, alice.id, "joke")
         assert "Slow down" in cooldown.content
+
+
+async def test_a_hung_model_is_cut_off_and_the_crowd_s_results_still_come(
+    emu, server, tmp_path, models
+):
+    """The ranker never answers (a wedged GPU driver, a dead model server): after the
+    configured timeout the results go out with the crowd's ranking, and moderators are told."""
+    m = server.members
+    async with bot_with_ai(emu, tmp_path / "p.db", models, tmp_path) as bot:
+        bot.settings = replace(bot.settings, ai_timeout_s=1)
+
+        async def hung_rank(*args, **kwargs):
+            await asyncio.Event().wait()  # a fault injected where no real hang can be summoned
+
+        bot.ai.rank = hung_rank
+        await setup_contest(emu, server, bot, submission_minutes=600, voting_minutes=600)
+        await emu.wait_for_message(server.channel.id, is_prompt, include_existing=True)
+        for name, text in (("alice", "It's a pun, not a bug."), ("bob", "Try turning it off.")):
+            await emu.slash(
+                server.guild.id, server.channel.id, m[name].id, "caption submit", text=text
+            )
+        started = time.monotonic()
+        await emu.slash(server.guild.id, server.channel.id, server.mod.id, "contest close")
+        await emu.slash(server.guild.id, server.channel.id, server.mod.id, "contest close")
+        results = await emu.wait_for_message(server.channel.id, is_results, include_existing=True)
+        assert time.monotonic() - started < 30
+        assert "unavailable" in results.embeds[0]["footer"]["text"]
+        assert "Entry #1" in results.embeds[0]["description"]
+        status = await emu.slash(server.guild.id, server.channel.id, server.mod.id, "ranker status")
+        assert "unavailable" in status.content
+        assert "TimeoutError" in status.content
+
+
+async def test_a_failing_refit_keeps_the_old_adapter_and_the_other_communities_go_on(
+    emu, server, tmp_path, models
+):
+    """Guild A's adapter folder can't be written (a real OSError, here a file where the folder
+    should be); the nightly job logs it, A stays on its adapter, and guild B's refit still runs."""
+    db_path = tmp_path / "p.db"
+    other = 424242
+    store_community_history(db_path, server.guild.id)
+    store_community_history(db_path, other)
+    db = open_database(db_path)
+    for guild_id in (server.guild.id, other):
+        guilds.update_settings(db, guild_id, datetime.now(UTC), channel_id=server.channel.id)
+    db.close()
+    (tmp_path / "adapters").mkdir()
+    (tmp_path / "adapters" / str(server.guild.id)).write_text("not a folder")
+    async with bot_with_ai(emu, db_path, models, tmp_path) as bot:
+        await nightly_refit(bot)
+        assert await bot.store.call(adapters.active_adapter, server.guild.id) is None
+        promoted = await bot.store.call(adapters.active_adapter, other)
+        assert promoted is not None
+        assert promoted.version == 1
+        ranked = await bot.ai.rank(server.guild.id, "A cartoon.", ["One.", "Two."])
+        assert ranked.adapter_version == bot.ai.base.version  # still answering, on the old one
+
+
+async def test_weekly_taste_report_is_posted_where_moderators_enabled_it(
+    emu, server, tmp_path, models
+):
+    db_path = tmp_path / "p.db"
+    store_community_history(db_path, server.guild.id)
+    db = open_database(db_path)
+    guilds.update_settings(db, server.guild.id, datetime.now(UTC), channel_id=server.channel.id)
+    db.close()
+
+    def reports() -> list:
+        return [x for x in emu.messages(server.channel.id) if "Taste report" in (x.content or "")]
+
+    async with bot_with_ai(emu, db_path, models, tmp_path) as bot:
+        await weekly_taste_reports(bot)
+        assert reports() == [], "off until a moderator turns it on"
+        with pytest.raises(PermissionError):  # Discord hides /ranker from plain members
+            await emu.slash(
+                server.guild.id,
+                server.channel.id,
+                server.members["alice"].id,
+                "ranker weekly",
+                enabled=True,
+            )
+        on = await emu.slash(
+            server.guild.id, server.channel.id, server.mod.id, "ranker weekly", enabled=True
+        )
+        assert "every Monday" in on.content
+        arm_maintenance(bot)  # at start the bot arms it only when the AI loaded
+        assert bot.scheduler.get_job("weekly_taste_reports").trigger.fields[4].name == "day_of_week"
+        await weekly_taste_reports(bot)
+        posted = reports()
+        assert len(posted) == 1
+        assert posted[0].author_id == bot.user.id  # a channel post for everyone, not a reply
+        assert posted[0].attachments[0].filename == "taste.png"
+        assert posted[0].attachments[0].data.startswith(b"\x89PNG")
+        await emu.slash(
+            server.guild.id, server.channel.id, server.mod.id, "ranker weekly", enabled=False
+        )
+        await weekly_taste_reports(bot)
+        assert len(reports()) == 1

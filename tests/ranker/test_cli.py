@@ -140,6 +140,12 @@ def test_eval_on_held_out_nyccc_contests(tmp_path, capsys, nyccc_dir):
     assert report["contests_excluded_as_training"] == 1
     assert report["pairs"] > 1000
     assert 0.5 < report["overall"] < 1.0
+    # The stored temperature holds on these contests: what it states is what happens.
+    calibration = report["calibration"]
+    assert calibration["ece"] < 0.05
+    for row in calibration["reliability"]:
+        if row["pairs"] >= 500:
+            assert abs(row["stated"] - row["right"]) < 0.1, row
 
 
 def test_module_entry_point_exits_2_without_traceback(tmp_path):

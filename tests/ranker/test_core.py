@@ -27,6 +27,10 @@ def test_base_adapter_is_small_and_self_describing():
     assert len(adapter.training_contests) > 50
     assert set(adapter.training_contests).isdisjoint(adapter.metrics["heldout_contest_ids"])
     assert 0.5 < adapter.metrics["heldout_overall"] < 1.0
+    calibration = adapter.metadata["calibration"]
+    assert calibration["pairs_fit"] + calibration["pairs_check"] == adapter.metrics["heldout_pairs"]
+    # Checked on held-out contests the temperature was not fitted on.
+    assert calibration["ece"] < 0.02
 
 
 def test_score_gives_one_finite_score_per_caption(ranker):
@@ -52,6 +56,25 @@ def test_rank_orders_by_score_and_reports_confidence(ranker):
     assert 0.5 <= ranking.field_confidence <= 1.0
     assert ranking.confidence <= ranking.field_confidence + 1e-9  # runner-up is the hardest
     assert ranking.adapter_version == ranker.adapter.version
+
+
+def test_confidence_is_the_adapter_s_calibrated_probability(ranker):
+    """σ(gap / T) with the temperature fitted on the adapter's held-out pairs: a hotter adapter
+    states less confidence about the same scores."""
+    base = ranker.adapter
+    ranking = ranker.rank(DESCRIPTION, CAPTIONS)
+    gap = ranking.scores[ranking.order[0]] - ranking.scores[ranking.order[1]]
+    assert ranking.confidence == pytest.approx(1 / (1 + np.exp(-gap / base.temperature)))
+    hotter = Adapter(
+        base.kind,
+        base.feature_mean,
+        base.feature_scale,
+        base.weights,
+        {**base.metadata, "calibration": {"temperature": 4 * base.temperature}},
+    )
+    cooler = ranker.rank(DESCRIPTION, CAPTIONS, adapter=hotter)
+    assert cooler.order == ranking.order
+    assert 0.5 < cooler.confidence < ranking.confidence
 
 
 def test_a_single_caption_ranks_with_full_confidence(ranker):

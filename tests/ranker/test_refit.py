@@ -41,6 +41,10 @@ def test_refit_adapter_records_its_lineage(food_refit, ranker, tmp_path):
     assert adapter.metrics["heldout_accuracy"] == pytest.approx(food_refit.accuracy_new)
     loaded = load_adapter(save_adapter(adapter, tmp_path / "community.npz"))
     assert loaded.metadata["encoder"] == ranker.adapter.metadata["encoder"]
+    calibration = loaded.metadata["calibration"]
+    assert calibration["pairs_fit"] + calibration["pairs_check"] == food_refit.pairs_heldout
+    assert loaded.temperature == calibration["temperature"] != ranker.adapter.temperature
+    assert calibration["ece"] <= calibration["ece_uncalibrated"]
 
 
 def test_promoted_adapter_scores_the_community_favourite_higher(food_refit, ranker):

@@ -5,14 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from ranker.calibration import fit_temperature, reliability_table
 from ranker.pairs import PairSet
 from ranker.taste import (
     caption_factors,
     factor_effects,
     fit_bradley_terry,
-    fit_temperature,
     form_measures,
-    reliability_table,
 )
 
 WORDS = "cat dog boss office coffee meeting rocket island penguin lawyer taxes piano".split()
