@@ -65,6 +65,8 @@ class LlamaCppBackend:
             raise LLMError(f"GGUF file not found: {path}")
         if n_gpu_layers is None:
             n_gpu_layers = -1 if llama_cpp.llama_supports_gpu_offload() else 0
+        if n_threads is None:  # llama-cpp-python's default is half the cores: 1 of 2 in CI
+            n_threads = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
         try:
             self.model = llama_cpp.Llama(
                 model_path=str(path),
