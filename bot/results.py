@@ -163,14 +163,13 @@ def ai_text(ai, lines: list[TallyLine], ordered: list[Entry]) -> str:
     picks = [ordered[i] for i in ai.order[:3]]
     top = " · ".join(f"Entry #{e.number}" for e in picks)
     verdict = (
-        "✅ agrees with the crowd's winner"
+        "✅ Its pick is the crowd's winner."
         if picks[0].id == lines[0].entry_id
-        else f"the crowd chose Entry #{ordered[0].number}"
+        else f"Its pick differs: the crowd chose Entry #{ordered[0].number}."
     )
     return clip(
-        f"{top}\nIts pick {verdict}. It was {ai.confidence:.0%} sure its pick would beat its "
-        "runner-up with the crowd (a calibrated figure: of the times it says that, it is right "
-        "about that often; `/ranker report` shows its record here).",
+        f"{top}\n{verdict} Confidence that its pick beats its runner-up: {ai.confidence:.0%} "
+        "(calibrated on votes it never trained on; `/ranker report` shows its record here).",
         1024,
     )
 

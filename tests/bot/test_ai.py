@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import time
 from collections.abc import AsyncIterator
 from dataclasses import replace
@@ -142,7 +143,9 @@ async def test_results_show_the_ai_beside_the_crowd_and_survive_a_crashing_model
             server.guild.id, server.channel.id, server.mod.id, "contest close"
         )  # → results
         results = await emu.wait_for_message(server.channel.id, is_results, include_existing=True)
-        assert "The AI's ranking" in results.embeds[0]["fields"][0]["name"]
+        field = results.embeds[0]["fields"][0]
+        assert "The AI's ranking" in field["name"]
+        assert re.search(r"Confidence that its pick beats its runner-up: \d+%", field["value"])
 
         async def broken_rank(*args, **kwargs):
             raise RuntimeError("model crashed")
