@@ -234,8 +234,8 @@ class CommunityAI:
             for c, a in zip(data, offsets[:-1], strict=True)
         ]
 
-        trained = set(adapter.training_contests)
-        unseen = np.array([str(c.contest) not in trained for c in data])
+        learned_from = {*adapter.training_contests, *adapter.calibration_contests}
+        unseen = np.array([str(c.contest) not in learned_from for c in data])
 
         def analyse() -> TasteFindings:
             rng = np.random.default_rng(0)

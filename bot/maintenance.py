@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 BACKUP_AT = {"hour": 3, "minute": 30}  # UTC
 REFIT_AT = {"hour": 4, "minute": 15}  # UTC, after the backup
 WEEKLY_REPORT_AT = {"day_of_week": "mon", "hour": 5, "minute": 0}  # UTC, after Monday's refit
+REFIT_TIMEOUT_S = 1800  # a wedged model must not hold the nightly job (and so every later night)
 
 
 def _arm(
@@ -74,7 +75,7 @@ async def nightly_refit(bot: PunchlineBot) -> None:
     """Refit every community's adapter in turn; one community's failure never stops the others."""
     for settings in await bot.store.call(guilds.configured_guilds):
         try:
-            await bot.ai.refit(settings.guild_id)
+            await asyncio.wait_for(bot.ai.refit(settings.guild_id), REFIT_TIMEOUT_S)
         except Exception:  # a failed refit keeps the old adapter; the next night tries again
             log.exception("guild %s: refit failed; the current adapter stays", settings.guild_id)
 

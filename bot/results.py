@@ -167,11 +167,13 @@ def ai_text(ai, lines: list[TallyLine], ordered: list[Entry]) -> str:
         if picks[0].id == lines[0].entry_id
         else f"Its pick differs: the crowd chose Entry #{ordered[0].number}."
     )
-    return clip(
-        f"{top}\n{verdict} Confidence that its pick beats its runner-up: {ai.confidence:.0%} "
-        "(calibrated on votes it never trained on; `/ranker report` shows its record here).",
-        1024,
+    how_sure = (
+        f"Chance its pick beats its runner-up with the crowd: {ai.confidence:.0%} "
+        "(calibrated on votes it never trained on)."
+        if ai.calibrated
+        else f"Its confidence, not yet calibrated for this community: {ai.confidence:.0%}."
     )
+    return clip(f"{top}\n{verdict} {how_sure}", 1024)
 
 
 async def _display_name(engine: ContestEngine, guild_id: int, user_id: int) -> str:

@@ -71,10 +71,24 @@ class Adapter:
         return dict(self.metadata.get("metrics", {}))  # type: ignore[call-overload]
 
     @property
+    def calibration(self) -> dict[str, object]:
+        """The held-out calibration record (``ranker.calibration``); empty if never calibrated."""
+        return dict(self.metadata.get("calibration") or {})  # type: ignore[call-overload]
+
+    @property
+    def calibrated(self) -> bool:
+        """Whether ``temperature`` was fitted on this adapter's own held-out pairs."""
+        return bool(self.calibration.get("fitted", "temperature" in self.calibration))
+
+    @property
     def temperature(self) -> float:
         """Divides score gaps so that σ(gap / T) is a calibrated probability (1.0 if never fitted)."""
-        calibration = self.metadata.get("calibration") or {}
-        return float(calibration.get("temperature", 1.0))  # type: ignore[union-attr]
+        return float(self.calibration.get("temperature", 1.0))  # type: ignore[arg-type]
+
+    @property
+    def calibration_contests(self) -> list[str]:
+        """Contest ids the temperature was fitted on: a calibration check must skip them too."""
+        return [str(c) for c in self.calibration.get("contests_fit", [])]  # type: ignore[union-attr]
 
     def standardise(self, features: np.ndarray) -> np.ndarray:
         """Features as the head sees them."""

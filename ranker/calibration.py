@@ -5,17 +5,23 @@ decay and early stopping leaves it over- or under-confident. One temperature ``T
 the adapter was not trained on, makes ``σ(gap / T)`` calibrated: of the pairs where it says 70%,
 about 70% go its way. Every fit and refit stores its temperature with the adapter (metadata
 ``calibration``), so the confidence the bot shows comes from that adapter's own held-out record.
+
+The pairs are *clear* ones (the crowd's preference is beyond the noise), so a confidence reads
+"the chance the AI orders the two as the crowd does, where the crowd has a clear preference".
 """
 
 from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 TEMPERATURE_GRID = np.exp(np.linspace(math.log(0.05), math.log(20.0), 200))
+TEMPERATURE_BOUNDS = (0.25, 4.0)
+MIN_FIT_PAIRS = 200
 
 
 def sigmoid(x: np.ndarray | float) -> np.ndarray:
@@ -69,18 +75,32 @@ def reliability_table(
     return table, float(error)
 
 
-def calibration_record(gaps: np.ndarray, contests: np.ndarray) -> dict[str, float | int | None]:
+def calibration_record(
+    gaps: np.ndarray,
+    pair_contests: np.ndarray,
+    contest_names: Sequence[str],
+    fallback: float = 1.0,
+) -> dict[str, object]:
     """Fit the temperature on half of the held-out contests and check it on the other half.
 
-    ``gaps`` are score(preferred) − score(other) of held-out pairs, ``contests`` each pair's
-    contest. Contests alternate between the halves, so the check is on contests the temperature
-    never saw; with a single contest there is nothing to check on and the errors are None.
+    ``gaps`` are score(preferred) − score(other) of held-out pairs; ``pair_contests`` each pair's
+    contest as an index into ``contest_names``. Contests alternate between the halves, so the
+    check is on contests the temperature never saw (with one contest there is nothing to check on
+    and the errors are None). Under :data:`MIN_FIT_PAIRS` pairs to fit on, a temperature is mostly
+    noise (a handful of pairs all ordered right drives it to zero, i.e. certainty): the record
+    keeps ``fallback`` (the parent adapter's) and says it was not fitted. The fitted value is
+    kept within :data:`TEMPERATURE_BOUNDS`.
     """
-    ids = np.unique(contests)
-    fit = np.isin(contests, ids[::2]) if len(ids) > 1 else np.ones(len(gaps), dtype=bool)
-    temperature = fit_temperature(gaps[fit])
+    ids = np.unique(pair_contests)
+    fit = np.isin(pair_contests, ids[::2]) if len(ids) > 1 else np.ones(len(gaps), dtype=bool)
+    fitted = int(fit.sum()) >= MIN_FIT_PAIRS
+    temperature = (
+        float(np.clip(fit_temperature(gaps[fit]), *TEMPERATURE_BOUNDS)) if fitted else fallback
+    )
     return {
         "temperature": temperature,
+        "fitted": fitted,
+        "contests_fit": sorted({str(contest_names[i]) for i in ids[::2]}) if fitted else [],
         "pairs_fit": int(fit.sum()),
         "pairs_check": int((~fit).sum()),
         "ece_uncalibrated": reliability_table(gaps[~fit], 1.0)[1],

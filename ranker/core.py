@@ -30,8 +30,9 @@ class AIRanking:
     """The model's ordering of one contest.
 
     ``scores`` are in the order the captions were given; ``order`` lists caption indices best
-    first. ``confidence`` is the calibrated probability that the crowd prefers the top pick to the
-    runner-up; ``field_confidence`` the mean probability that it beats any other caption.
+    first. ``confidence`` is the probability that the crowd, where it has a clear preference,
+    prefers the top pick to the runner-up; ``field_confidence`` the mean probability that it beats
+    any other caption. Both are calibrated when ``calibrated`` (see ``ranker.calibration``).
     """
 
     captions: tuple[str, ...]
@@ -40,6 +41,7 @@ class AIRanking:
     confidence: float
     field_confidence: float
     adapter_version: str = ""
+    calibrated: bool = False  # whether the confidences come from a held-out temperature
 
     @property
     def top(self) -> str:
@@ -231,4 +233,5 @@ def ranking_from_scores(
         confidence=confidence,
         field_confidence=field_confidence,
         adapter_version=adapter.version if adapter else "",
+        calibrated=adapter.calibrated if adapter else False,
     )

@@ -95,8 +95,14 @@ def evaluate_dataset(
     unseen = [c for c in contests if str(c.contest) not in trained]
     if not unseen:
         raise RankerInputError("every contest in the data was used to train this adapter")
-    accuracy, gaps, _ = evaluate_adapter(encoder, unseen, adapter, field_reference)
-    table, error = reliability_table(gaps, adapter.temperature)
+    accuracy, gaps, pairs = evaluate_adapter(encoder, unseen, adapter, field_reference)
+    # The calibration check skips the contests the temperature was fitted on, as accuracy skips
+    # the training contests.
+    fitted_on = set(adapter.calibration_contests)
+    check = ~np.isin(
+        pairs.contest, [i for i, c in enumerate(unseen) if str(c.contest) in fitted_on]
+    )
+    table, error = reliability_table(gaps[check], adapter.temperature)
     return {
         "adapter_version": adapter.version,
         "field_reference": field_reference,
@@ -106,6 +112,8 @@ def evaluate_dataset(
         **accuracy.to_dict(),
         "calibration": {
             "temperature": adapter.temperature,
+            "calibrated": adapter.calibrated,
+            "contests_checked": len({int(i) for i in pairs.contest[check]}),
             "ece": error,
             "reliability": [
                 {"stated": round(b.confidence, 4), "right": round(b.accuracy, 4), "pairs": b.count}
@@ -152,7 +160,9 @@ def fit_dataset(
                 "heldout_contest_ids": [str(c.contest) for c in heldout],
                 **{f"heldout_{k}": v for k, v in accuracy.to_dict().items()},
             },
-            "calibration": calibration_record(gaps, heldout_pairs.contest),
+            "calibration": calibration_record(
+                gaps, heldout_pairs.contest, [str(c.contest) for c in heldout]
+            ),
         }
     )
     return adapter

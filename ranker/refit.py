@@ -158,6 +158,8 @@ def refit_adapter(
             "calibration": calibration_record(
                 new_scores[heldout_pairs.preferred] - new_scores[heldout_pairs.other],
                 heldout_pairs.contest,
+                [str(c.contest) for c in contests],
+                fallback=current.temperature,
             ),
         }
     )

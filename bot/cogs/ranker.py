@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+from datetime import timedelta
 
 import discord
 from discord import app_commands
@@ -13,6 +14,8 @@ from bot.app import PunchlineBot, reply
 from bot.checks import moderator_only
 from bot.taste_report import NOT_ENOUGH_VOTES, taste_report
 from storage import adapters, audit, guilds
+
+FAILURES_SHOWN_FOR = timedelta(days=7)
 
 
 def describe_metrics(metrics: dict) -> str:
@@ -54,7 +57,8 @@ class Ranker(
         history = await self.bot.store.call(adapters.adapter_history, interaction.guild_id)
         recent = await self.bot.store.call(audit.recent_actions, interaction.guild_id, limit=200)
         refits = [a for a in recent if a.action == "ranker.refit"]
-        failures = [a for a in recent if a.action == "ranker.unavailable"]
+        week_ago = self.bot.engine.clock.now() - FAILURES_SHOWN_FOR
+        failures = [a for a in recent if a.action == "ranker.unavailable" and a.at > week_ago]
         lines = []
         if active is None:
             lines.append(
@@ -79,7 +83,7 @@ class Ranker(
             lines.append(
                 f"⚠️ The AI was unavailable for the results {discord.utils.format_dt(last.at, 'R')}"
                 f" ({last.details.get('error')}); the crowd's ranking went out alone. "
-                f"{len(failures)} such time(s) recently: if it recurs, the bot's log says why."
+                f"{len(failures)} such time(s) in the past week: the bot's log says why."
             )
         if len(history) > 1:
             lines.append(
@@ -111,6 +115,17 @@ class Ranker(
     @app_commands.describe(enabled="True to post it every week, False to stop")
     @moderator_only()
     async def weekly(self, interaction: discord.Interaction, enabled: bool) -> None:
+        if enabled and self.bot.ai is None:
+            await reply(interaction, "The AI ranker is off on this bot, so there is no report.")
+            return
+        settings = await self.bot.engine.settings(interaction.guild_id)
+        if enabled and (settings is None or settings.channel_id is None or not settings.enabled):
+            await reply(
+                interaction,
+                "The report goes to the contest channel, and this server's contest isn't set up "
+                "(or is paused): run `/contest setup` first, then turn this on.",
+            )
+            return
         now = self.bot.engine.clock.now()
         await self.bot.store.call(
             guilds.update_settings, interaction.guild_id, now, weekly_report=int(enabled)

@@ -145,7 +145,9 @@ async def test_results_show_the_ai_beside_the_crowd_and_survive_a_crashing_model
         results = await emu.wait_for_message(server.channel.id, is_results, include_existing=True)
         field = results.embeds[0]["fields"][0]
         assert "The AI's ranking" in field["name"]
-        assert re.search(r"Confidence that its pick beats its runner-up: \d+%", field["value"])
+        assert re.search(
+            r"Chance its pick beats its runner-up with the crowd: \d+%", field["value"]
+        )
 
         async def broken_rank(*args, **kwargs):
             raise RuntimeError("model crashed")
@@ -224,7 +226,7 @@ async def test_a_hung_model_is_cut_off_and_the_crowd_s_results_still_come(
 
 
 async def test_a_failing_refit_keeps_the_old_adapter_and_the_other_communities_go_on(
-    emu, server, tmp_path, models
+    emu, server, tmp_path, models, caplog
 ):
     """Guild A's adapter folder can't be written (a real OSError, here a file where the folder
     should be); the nightly job logs it, A stays on its adapter, and guild B's refit still runs."""
@@ -240,6 +242,11 @@ async def test_a_failing_refit_keeps_the_old_adapter_and_the_other_communities_g
     (tmp_path / "adapters" / str(server.guild.id)).write_text("not a folder")
     async with bot_with_ai(emu, db_path, models, tmp_path) as bot:
         await nightly_refit(bot)
+        failed = [r for r in caplog.records if "refit failed" in r.getMessage()]
+        assert [r.getMessage() for r in failed] == [
+            f"guild {server.guild.id}: refit failed; the current adapter stays"
+        ]
+        assert isinstance(failed[0].exc_info[1], OSError)
         assert await bot.store.call(adapters.active_adapter, server.guild.id) is None
         promoted = await bot.store.call(adapters.active_adapter, other)
         assert promoted is not None
@@ -276,11 +283,12 @@ async def test_weekly_taste_report_is_posted_where_moderators_enabled_it(
         )
         assert "every Monday" in on.content
         arm_maintenance(bot)  # at start the bot arms it only when the AI loaded
-        assert bot.scheduler.get_job("weekly_taste_reports").trigger.fields[4].name == "day_of_week"
+        assert "day_of_week='mon'" in str(bot.scheduler.get_job("weekly_taste_reports").trigger)
         await weekly_taste_reports(bot)
         posted = reports()
         assert len(posted) == 1
-        assert posted[0].author_id == bot.user.id  # a channel post for everyone, not a reply
+        assert posted[0].author_id == bot.user.id
+        assert posted[0].type == 0  # a plain channel post for everyone, not a command's reply
         assert posted[0].attachments[0].filename == "taste.png"
         assert posted[0].attachments[0].data.startswith(b"\x89PNG")
         await emu.slash(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ranker.calibration import fit_temperature, reliability_table
 from ranker.pairs import PairSet
 from ranker.taste import (
     caption_factors,
@@ -97,18 +96,3 @@ def test_planted_taste_is_recovered_in_sign_and_rough_size():
     assert effects["question"].clear
     assert abs(effects["wordplay"].crowd) < 0.25  # not planted: near zero
     assert effects["question"].model > abs(effects["length (words)"].model)
-
-
-def test_temperature_calibrates_on_held_out_pairs():
-    rng = np.random.default_rng(2)
-    true_t = 2.5
-    gaps = rng.normal(scale=4.0, size=6000)
-    right = rng.random(6000) < 1 / (1 + np.exp(-gaps / true_t))
-    signed = np.where(right, np.abs(gaps), -np.abs(gaps)) * np.sign(gaps)  # preferred − other
-    fitted = fit_temperature(signed[:3000])
-    assert fitted == pytest.approx(true_t, rel=0.15)
-    table, error = reliability_table(signed[3000:], fitted)
-    assert error < 0.04
-    assert all(abs(b.confidence - b.accuracy) < 0.06 for b in table if b.count > 200)
-    overconfident = reliability_table(signed[3000:], 0.3)[1]
-    assert overconfident > error * 3  # an uncalibrated model is visibly off
