@@ -23,6 +23,7 @@ from importlib import resources
 
 MAX_TOPIC_LENGTH = 120
 MIN_JOKE_LENGTH, MAX_JOKE_LENGTH = 8, 200
+JOKE_BUDGET_S = 8.0  # a request answers within this, with fewer candidates if need be
 DEFAULT_EXAMPLES = (
     (
         "A man on a tiny desert island with a mailbox.",
@@ -171,7 +172,7 @@ async def generate_jokes(
     examples: Sequence[tuple[str, str, str]] = DEFAULT_EXAMPLES,
     leaps: int = 4,
     per_leap: int = 4,
-    budget_s: float = 8.0,
+    budget_s: float = JOKE_BUDGET_S,
     rng: random.Random | None = None,
 ) -> JokeRun:
     """Candidates under ``leaps`` leap words, filtered and ranked best first, within ``budget_s``.
