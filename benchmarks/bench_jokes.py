@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import platform
 import random
 import statistics
 import time
@@ -45,6 +44,7 @@ async def main() -> None:
     parser.add_argument("--concurrency", default="1,2,4,8", help="simultaneous requests")
     args = parser.parse_args()
 
+    from benchmarks.machine import describe_machine
     from ranker import AsyncLLM, AsyncRanker, LlamaCppBackend, Ranker
     from ranker.jokes import JOKE_BUDGET_S, generate_jokes, leap_prompt, leap_words
 
@@ -76,10 +76,7 @@ async def main() -> None:
         tokens += out["usage"]["completion_tokens"]
     raw_tps = tokens / (time.perf_counter() - raw_started)
 
-    print(
-        f"machine: {platform.machine()}, {os.cpu_count()} CPUs, {platform.python_implementation()} "
-        f"{platform.python_version()}"
-    )
+    print(describe_machine())
     print(f"models loaded in {load_s:.1f}s (MiniLM + base adapter + Gemma 3 270M Q4_K_M)")
     print(
         f"/joke, {args.requests} requests one after another, budget {JOKE_BUDGET_S:.0f}s: p50 {statistics.median(latencies):.2f}s · "

@@ -30,6 +30,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
+from benchmarks.machine import cpu_name, load_average  # noqa: E402
 from ranker import CaptionVotes, ContestVotes, Ranker, RefitPolicy  # noqa: E402
 from ranker.pairs import clear_pairs  # noqa: E402
 
@@ -38,21 +39,12 @@ def machine() -> str:
     """One line about where this ran (the machine may be shared: the load average says so)."""
     import torch
 
-    cpu = platform.processor() or "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     return (
-        f"{cpu}; {cores} cores; {memory:.0f} GiB RAM; torch {torch.__version__} "
+        f"{cpu_name()}; {cores} cores; {memory:.0f} GiB RAM; torch {torch.__version__} "
         f"({torch.get_num_threads()} threads); python {platform.python_version()}; "
-        f"load average {load}"
+        f"{load_average()}"
     )
 
 

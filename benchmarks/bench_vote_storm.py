@@ -38,23 +38,13 @@ from pathlib import Path
 from benchmarks.machine import describe_machine, load_average
 from benchmarks.probed_bot import ProbeSamples, run_probed_bot
 from bot.emulator import DiscordEmulator, InteractionResult
-from bot.emulator.permissions import DEFAULT_EVERYONE, Permission
+from bot.emulator.permissions import Permission
 from storage import contests, entries, open_database, votes
 from storage.db import transaction
+from tests.bot.conftest import BOT_PERMISSIONS, OLD_ACCOUNT
 
 TOKEN = "storm-token"
 EMOJI_RATING = {"😂": 3, "🙂": 2, "😐": 1}
-BOT_PERMISSIONS = (
-    DEFAULT_EVERYONE
-    | Permission.MANAGE_MESSAGES
-    | Permission.CREATE_PUBLIC_THREADS
-    | Permission.SEND_MESSAGES_IN_THREADS
-    | Permission.ATTACH_FILES
-    | Permission.EMBED_LINKS
-    | Permission.ADD_REACTIONS
-    | Permission.READ_MESSAGE_HISTORY
-)
-OLD_ACCOUNT = datetime(2020, 1, 1, tzinfo=UTC)
 LONG_PHASE_MINUTES = 600
 
 

@@ -11,18 +11,21 @@ from pathlib import Path
 import discord
 
 
-def describe_machine() -> str:
-    """CPU, cores, load, and the versions that matter to the figures."""
-    cpu = platform.processor() or "unknown CPU"
+def cpu_name() -> str:
+    """The CPU's model name (from /proc/cpuinfo where there is one)."""
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
             if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
+                return line.split(":", 1)[1].strip()
     except OSError:
         pass
+    return platform.processor() or "unknown CPU"
+
+
+def describe_machine() -> str:
+    """CPU, cores, load, and the versions that matter to the figures."""
     return (
-        f"machine: {cpu}, {multiprocessing.cpu_count()} cores, {load_average()}"
+        f"machine: {cpu_name()}, {multiprocessing.cpu_count()} cores, {load_average()}"
         f" · Python {platform.python_version()} · SQLite {sqlite3.sqlite_version}"
         f" · discord.py {discord.__version__}"
     )

@@ -92,6 +92,17 @@ class PunchlineBot(commands.Bot):
         arm_maintenance(self)
         self.scheduler.start()
 
+    async def display_name(self, guild_id: int, user_id: int) -> str:
+        """The member's name in the guild, else their user name, else a neutral placeholder."""
+        guild = self.get_guild(guild_id)
+        member = guild.get_member(user_id) if guild else None
+        if member is not None:
+            return member.display_name
+        try:
+            return (await self.fetch_user(user_id)).display_name
+        except discord.HTTPException:
+            return f"member {user_id}"
+
     async def on_ready(self) -> None:
         """On every (re)connection that was not a RESUME: catch up and reconcile."""
         log.info("connected as %s to %d guild(s)", self.user, len(self.guilds))

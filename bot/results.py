@@ -109,7 +109,7 @@ async def announce_results(engine: ContestEngine, contest: Contest) -> None:
     if ai is not None:
         embed.add_field(name="🤖 The AI's ranking", value=ai_text(ai, lines, ordered), inline=False)
     names = {
-        line.author_id: await _display_name(engine, contest.guild_id, line.author_id)
+        line.author_id: await engine.bot.display_name(contest.guild_id, line.author_id)
         for line in lines[:3]
     }
     card_lines = [
@@ -174,14 +174,3 @@ def ai_text(ai, lines: list[TallyLine], ordered: list[Entry]) -> str:
         else f"Its confidence, not yet calibrated for this community: {ai.confidence:.0%}."
     )
     return clip(f"{top}\n{verdict} {how_sure}", 1024)
-
-
-async def _display_name(engine: ContestEngine, guild_id: int, user_id: int) -> str:
-    guild = engine.bot.get_guild(guild_id)
-    member = guild.get_member(user_id) if guild else None
-    if member is not None:
-        return member.display_name
-    try:
-        return (await engine.bot.fetch_user(user_id)).display_name
-    except discord.HTTPException:
-        return f"member {user_id}"

@@ -33,15 +33,6 @@ class Leaderboard(commands.Cog):
         self.bot = bot
         self.store = bot.store
 
-    async def _name(self, guild: discord.Guild, user_id: int) -> str:
-        member = guild.get_member(user_id)
-        if member is not None:
-            return member.display_name
-        try:
-            return (await self.bot.fetch_user(user_id)).display_name
-        except discord.HTTPException:
-            return f"member {user_id}"
-
     @app_commands.command(name="leaderboard", description="Season or all-time standings")
     @app_commands.describe(scope="This season or all time", by="Total points, or average placing")
     @app_commands.choices(
@@ -70,7 +61,7 @@ class Leaderboard(commands.Cog):
         )
         ordered = order_standings(table, by)[:SHOWN]
         title = f"{season[1] if season else 'All time'} · by {'points' if by == 'points' else 'average placing'}"
-        names = [await self._name(interaction.guild, s.author_id) for s in ordered]
+        names = [await self.bot.display_name(interaction.guild_id, s.author_id) for s in ordered]
         rows = [
             (
                 name,
