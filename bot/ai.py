@@ -11,12 +11,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import numpy as np
-
+from bot.rules.tally import EntryRatings, tally_contest
 from ranker import (
     Adapter,
     AIRanking,
@@ -24,17 +22,17 @@ from ranker import (
     AsyncRanker,
     CaptionVotes,
     ContestVotes,
-    RefitPolicy,
+    JokeRun,
     RefitResult,
+    TasteFindings,
+    generate_jokes,
     load_adapter,
     load_llm,
+    pick_examples,
     save_adapter,
 )
-from ranker.jokes import JokeRun, generate_jokes, pick_examples
-from ranker.pairs import clear_pairs
-from ranker.taste import FactorEffect, Trust, caption_factors, factor_effects, trust
 from storage import adapters, audit, contests, jokes
-from storage.models import AdapterVersion
+from storage.models import AdapterVersion, RatingCounts
 
 if TYPE_CHECKING:
     from bot.clock import Clock
@@ -42,16 +40,17 @@ if TYPE_CHECKING:
     from bot.store import Store
 
 log = logging.getLogger(__name__)
-MIN_REPORT_PAIRS = 30
-MIN_REPORT_CONTESTS = 3
 
 
-@dataclass(frozen=True)
-class TasteFindings:
-    effects: list[FactorEffect]
-    trust: Trust
-    pairs: int
-    contests: int
+def caption_votes(text: str, counts: RatingCounts) -> CaptionVotes:
+    """A stored caption's counts as the ranker learns from them (the one conversion)."""
+    return CaptionVotes(text, *counts)
+
+
+def crowd_winner(counts: list[RatingCounts]) -> int:
+    """The position of the caption the crowd ranks first (the results' own tally)."""
+    ratings = [EntryRatings(position, 0, c) for position, c in enumerate(counts)]
+    return tally_contest(ratings)[0].entry_id
 
 
 class CommunityAI:
@@ -88,6 +87,10 @@ class CommunityAI:
             llm = None
         return cls(ranker, llm, store, settings.adapter_dir, clock)
 
+    @property
+    def writes_jokes(self) -> bool:
+        return self.llm is not None
+
     async def adapter_for(self, guild_id: int) -> Adapter:
         """The guild's active adapter (cached), or the base adapter."""
         if guild_id not in self._adapters:
@@ -114,14 +117,7 @@ class CommunityAI:
     async def community_contests(self, guild_id: int) -> list[ContestVotes]:
         """The guild's closed contests with each caption's rating counts, oldest first."""
         history = await self.store.call(contests.closed_contest_votes, guild_id)
-        return [
-            ContestVotes(
-                f"{c['day']}#{c['contest_id']}",
-                tuple(CaptionVotes(*caption) for caption in c["captions"]),
-                c["description"],
-            )
-            for c in history
-        ]
+        return [_contest_votes(c) for c in history]
 
     async def refit(self, guild_id: int) -> RefitResult:
         """Refit the guild's adapter on its closed contests; keep it only if it is better."""
@@ -196,60 +192,24 @@ class CommunityAI:
 
     async def taste(self, guild_id: int) -> TasteFindings | None:
         """What this community's votes reward and how far to trust the AI; None without enough votes."""
-        data = [c for c in await self.community_contests(guild_id) if len(c.captions) >= 2]
-        policy = RefitPolicy()
-        pairs = clear_pairs(data, z=policy.z, prior_votes=policy.prior_votes)
-        if len(pairs) < MIN_REPORT_PAIRS or len(data) < MIN_REPORT_CONTESTS:
-            return None
-        adapter = await self.adapter_for(guild_id)
-        texts = [c.caption for contest in data for c in contest.captions]
-        embeddings = await self.ranker.embed(texts)
-        described = await self.ranker.embed([c.description or "." for c in data])
-        offsets = np.cumsum([0] + [len(c.captions) for c in data])
-        reference = np.vstack(
-            [
-                np.repeat(
-                    described[i : i + 1]
-                    if c.description
-                    else embeddings[a:b].mean(axis=0, keepdims=True),
-                    b - a,
-                    0,
-                )
-                for i, (c, a, b) in enumerate(zip(data, offsets[:-1], offsets[1:], strict=True))
-            ]
+        history = await self.store.call(contests.closed_contest_votes, guild_id)
+        winners = [crowd_winner([counts for _, counts in c["captions"]]) for c in history]
+        return await self.ranker.taste(
+            [_contest_votes(c) for c in history], winners, await self.adapter_for(guild_id)
         )
-        scores = np.concatenate(
-            [await self.ranker.score(c.description, c.texts, adapter=adapter) for c in data]
-        )
-        crowd_best = [
-            a
-            + int(
-                np.argmax(
-                    [
-                        (v.funny * 3 + v.somewhat_funny * 2 + v.unfunny + 6) / (v.votes + 3)
-                        for v in c.captions
-                    ]
-                )
-            )
-            for c, a in zip(data, offsets[:-1], strict=True)
-        ]
-
-        learned_from = {*adapter.training_contests, *adapter.calibration_contests}
-        unseen = np.array([str(c.contest) not in learned_from for c in data])
-
-        def analyse() -> TasteFindings:
-            rng = np.random.default_rng(0)
-            names, factors = caption_factors(texts, embeddings, reference, n_topics=4, rng=rng)
-            effects = factor_effects(names, factors, pairs, scores, rng)
-            held_out = trust(scores, pairs, crowd_best, offsets, adapter.temperature, unseen)
-            return TasteFindings(effects, held_out, len(pairs), len(data))
-
-        return await asyncio.to_thread(analyse)
 
     async def aclose(self) -> None:
         await self.ranker.aclose()
         if self.llm is not None:
             await self.llm.aclose()
+
+
+def _contest_votes(contest: dict) -> ContestVotes:
+    return ContestVotes(
+        f"{contest['day']}#{contest['contest_id']}",
+        tuple(caption_votes(text, counts) for text, counts in contest["captions"]),
+        contest["description"],
+    )
 
 
 async def load_ai(settings: Settings, store: Store, clock: Clock) -> CommunityAI | None:

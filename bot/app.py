@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 import uuid
-from typing import Any, Protocol
+from typing import Any
 
 import aiohttp
 import discord
@@ -18,6 +18,7 @@ from bot.ballots import BALLOT_BUTTONS
 from bot.checks import NotModerator
 from bot.clock import Clock
 from bot.config import ConfigError, Settings
+from bot.context import BotContext, CommunityModels
 from bot.engine import ContestEngine
 from bot.images import ImageRejected
 from bot.maintenance import arm_maintenance
@@ -40,12 +41,6 @@ EXTENSIONS = (
 )
 
 
-class CaptionRanker(Protocol):
-    """What the results need from an AI ranker (``bot.ai.CommunityAI`` provides it)."""
-
-    async def rank(self, guild_id: int, description: str, captions: list[str]) -> Any: ...
-
-
 def intents() -> discord.Intents:
     """Only what the bot uses: guilds (channels, threads) and reactions. No privileged intents."""
     chosen = discord.Intents.none()
@@ -60,7 +55,7 @@ class PunchlineBot(commands.Bot):
         settings: Settings,
         *,
         store: Store,
-        ai: CaptionRanker | None = None,
+        ai: CommunityModels | None = None,
         clock: Clock | None = None,
         **options: Any,
     ) -> None:
@@ -73,11 +68,20 @@ class PunchlineBot(commands.Bot):
         )
         self.settings = settings
         self.store = store
-        self.ai = ai
         self.clock = clock or Clock()
+        self.context = BotContext(self, store, self.clock, settings, ai)
         self.scheduler = AsyncIOScheduler(timezone="UTC", job_defaults={"coalesce": True})
-        self.engine = ContestEngine(self)
+        self.engine = ContestEngine(self.context, self.scheduler)
         self.tree.on_error = self.on_app_command_error
+
+    @property
+    def ai(self) -> CommunityModels | None:
+        """The AI, or None when contests run without one."""
+        return self.context.ai
+
+    @ai.setter
+    def ai(self, ai: CommunityModels | None) -> None:
+        self.context.ai = ai
 
     async def setup_hook(self) -> None:
         for extension in EXTENSIONS:
@@ -89,19 +93,8 @@ class PunchlineBot(commands.Bot):
             await self.tree.sync(guild=guild)
         else:
             await self.tree.sync()
-        arm_maintenance(self)
+        arm_maintenance(self.scheduler, self.context)
         self.scheduler.start()
-
-    async def display_name(self, guild_id: int, user_id: int) -> str:
-        """The member's name in the guild, else their user name, else a neutral placeholder."""
-        guild = self.get_guild(guild_id)
-        member = guild.get_member(user_id) if guild else None
-        if member is not None:
-            return member.display_name
-        try:
-            return (await self.fetch_user(user_id)).display_name
-        except discord.HTTPException:
-            return f"member {user_id}"
 
     async def on_ready(self) -> None:
         """On every (re)connection that was not a RESUME: catch up and reconcile."""

@@ -12,41 +12,39 @@ from __future__ import annotations
 import logging
 import random
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import discord
 
+from bot.context import BotContext
 from bot.rules.ballots import BallotEntry, choose_ballot
 from bot.rules.schedule import Phase
-from bot.rules.voting import RATING_EMOJI, Voter, VoteRefused
+from bot.rules.voting import Voter, VoteRefused, check_voter
 from bot.text import NO_PINGS, quote_caption, timestamp
-from bot.votes import check_voter
 from storage import contests, entries, votes
-from storage.models import Contest
-
-if TYPE_CHECKING:
-    from bot.engine import ContestEngine
+from storage.models import Contest, Rating, RatingCounts
 
 log = logging.getLogger(__name__)
-RATING_LABELS = {3: "Funny", 2: "Somewhat", 1: "Not funny"}
 
 
 class BallotBox:
-    def __init__(self, engine: ContestEngine) -> None:
-        self.engine = engine
-        self.store = engine.store
+    """Ballot voting for every guild: the Vote button, the next caption, the rating buttons."""
+
+    def __init__(self, ctx: BotContext) -> None:
+        self.ctx = ctx
+        self.store = ctx.store
         self._rng = random.Random()
 
     async def open_ballots(self, contest: Contest) -> None:
         """Put the Vote button on the prompt message (idempotent: editing twice changes nothing)."""
-        channel = await self.engine.channel(contest.channel_id)
+        channel = await self.ctx.channel(contest.channel_id)
         message = channel.get_partial_message(contest.prompt_message_id)
         view = discord.ui.View(timeout=None)
         view.add_item(OpenBallotButton(contest.id))
         await message.edit(view=view)
         await channel.send(
             f"🗳️ **Voting is open** until {timestamp(contest.closes_at)}: press **Vote** on today's prompt. "
-            "You'll see the captions one at a time, anonymously; rate each 😂 🙂 😐.",
+            f"You'll see the captions one at a time, anonymously; rate each {' '.join(r.emoji for r in Rating)}.",
             allowed_mentions=NO_PINGS,
         )
 
@@ -58,7 +56,7 @@ class BallotBox:
                 interaction, content="Voting on this contest is closed. Thanks!", view=None
             )
             return
-        async with self.engine.lock(contest.guild_id):
+        async with self.ctx.lock(contest.guild_id):
             pick = await self._choose(contest, interaction.user.id)
             if pick is not None:
                 await self.store.call(
@@ -66,7 +64,7 @@ class BallotBox:
                     contest.id,
                     pick.id,
                     interaction.user.id,
-                    self.engine.clock.now(),
+                    self.ctx.clock.now(),
                 )
         if pick is None:
             await self._show(
@@ -76,7 +74,7 @@ class BallotBox:
             )
             return
         view = discord.ui.View(timeout=None)
-        for rating in (3, 2, 1):
+        for rating in Rating:
             view.add_item(RateButton(contest.id, pick.id, rating))
         view.add_item(SkipButton(contest.id, pick.id))
         embed = discord.Embed(
@@ -92,7 +90,7 @@ class BallotBox:
         counts = await self.store.call(votes.rating_counts, contest.id)
         shown = await self.store.call(votes.exposure_counts, contest.id)
         state = [
-            BallotEntry(e.id, e.author_id, counts.get(e.id, (0, 0, 0)), shown.get(e.id, 0))
+            BallotEntry(e.id, e.author_id, counts.get(e.id, RatingCounts()), shown.get(e.id, 0))
             for e in live
         ]
         seen = await self.store.call(votes.seen_by, contest.id, voter_id)
@@ -100,7 +98,7 @@ class BallotBox:
         return next((e for e in live if e.id == picked[0]), None) if picked else None
 
     async def rate(
-        self, interaction: discord.Interaction, contest_id: int, entry_id: int, rating: int
+        self, interaction: discord.Interaction, contest_id: int, entry_id: int, rating: Rating
     ) -> None:
         contest = await self.store.call(contests.get_contest, contest_id)
         entry = await self.store.call(entries.get_entry, entry_id)
@@ -119,8 +117,9 @@ class BallotBox:
             interaction.user.created_at,
             member.joined_at if member else None,
         )
+        settings = await self.ctx.guild_settings(contest.guild_id)
         try:
-            await check_voter(self.engine, contest, entry, voter)
+            check_voter(contest, entry, voter, settings, self.ctx.clock.now())
         except VoteRefused as refusal:
             await self._show(interaction, content=str(refusal), view=None)
             return
@@ -130,7 +129,7 @@ class BallotBox:
             interaction.user.id,
             rating,
             "ballot",
-            self.engine.clock.now(),
+            self.ctx.clock.now(),
         )
         await self.next_caption(interaction, contest_id)
 
@@ -148,8 +147,8 @@ class BallotBox:
             )
 
 
-def _engine(interaction: discord.Interaction) -> ContestEngine:
-    return interaction.client.engine  # type: ignore[attr-defined]
+def _ballots(interaction: discord.Interaction) -> BallotBox:
+    return interaction.client.engine.ballots  # type: ignore[attr-defined]
 
 
 class OpenBallotButton(
@@ -173,20 +172,20 @@ class OpenBallotButton(
         return cls(int(match["contest"]))
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        await _engine(interaction).ballots.next_caption(interaction, self.contest_id)
+        await _ballots(interaction).next_caption(interaction, self.contest_id)
 
 
 class RateButton(
     discord.ui.DynamicItem[discord.ui.Button],
     template=r"ballot:rate:(?P<contest>\d+):(?P<entry>\d+):(?P<rating>[123])",
 ):
-    def __init__(self, contest_id: int, entry_id: int, rating: int) -> None:
+    def __init__(self, contest_id: int, entry_id: int, rating: Rating) -> None:
         super().__init__(
             discord.ui.Button(
-                label=RATING_LABELS[rating],
-                emoji=RATING_EMOJI[rating],
+                label=rating.label,
+                emoji=rating.emoji,
                 style=discord.ButtonStyle.secondary,
-                custom_id=f"ballot:rate:{contest_id}:{entry_id}:{rating}",
+                custom_id=f"ballot:rate:{contest_id}:{entry_id}:{rating.value}",
             )
         )
         self.contest_id, self.entry_id, self.rating = contest_id, entry_id, rating
@@ -195,12 +194,10 @@ class RateButton(
     async def from_custom_id(
         cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]
     ) -> RateButton:
-        return cls(int(match["contest"]), int(match["entry"]), int(match["rating"]))
+        return cls(int(match["contest"]), int(match["entry"]), Rating(int(match["rating"])))
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        await _engine(interaction).ballots.rate(
-            interaction, self.contest_id, self.entry_id, self.rating
-        )
+        await _ballots(interaction).rate(interaction, self.contest_id, self.entry_id, self.rating)
 
 
 class SkipButton(
@@ -224,7 +221,7 @@ class SkipButton(
         return cls(int(match["contest"]), int(match["entry"]))
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        await _engine(interaction).ballots.next_caption(interaction, self.contest_id)
+        await _ballots(interaction).next_caption(interaction, self.contest_id)
 
 
 BALLOT_BUTTONS = (OpenBallotButton, RateButton, SkipButton)

@@ -28,7 +28,7 @@ def moderator_only():
     async def predicate(interaction: discord.Interaction) -> bool:
         if interaction.guild is None:
             raise app_commands.NoPrivateMessage("This command only works in a server.")
-        settings = await interaction.client.engine.settings(interaction.guild.id)  # type: ignore[attr-defined]
+        settings = await interaction.client.context.guild_settings(interaction.guild.id)  # type: ignore[attr-defined]
         if not is_moderator(interaction.user, settings.moderator_role_id if settings else None):
             raise NotModerator(
                 "Only moderators (Manage Server, or the moderator role) can do that."

@@ -4,44 +4,44 @@ Every step is idempotent and keyed on what SQLite already holds, so a job that f
 restart mid-step or a catch-up after downtime does each thing once: the database decides (one
 contest per guild and day, compare-and-set phase changes), and Discord side effects are only
 made when the matching message id is still missing.
+
+The engine gets a :class:`~bot.context.BotContext` and the scheduler; it hands the context, not
+itself, to the vote keeper, the ballot box and the results. Moderators' controls (start now,
+extend, end the phase, reopen) are engine methods: they drive the same steps the schedule does.
 """
 
 from __future__ import annotations
 
-import asyncio
-import io
 import logging
-from collections import defaultdict
-from collections.abc import Callable
-from datetime import date, timedelta
-from typing import TYPE_CHECKING
+from collections.abc import Awaitable, Callable
+from datetime import date, datetime, timedelta
 
 import aiohttp
 import discord
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from bot import render
 from bot.ballots import BallotBox
+from bot.context import BotContext
+from bot.posts import adopt_unrecorded_results, post_prompt, seed_starter_pool
 from bot.results import announce_results
 from bot.rules.schedule import (
     ContestPlan,
+    ContestTimes,
     Phase,
-    Schedule,
+    ScheduleError,
     due_contest,
+    local_day,
     next_opening,
+    schedule_of,
 )
-from bot.text import NO_PINGS, quote_caption, timestamp
 from bot.votes import VoteKeeper
 from storage import audit, contests, entries, guilds, prompts, seasons
 from storage.models import Contest, GuildSettings
 
-if TYPE_CHECKING:
-    from bot.app import PunchlineBot
-
 log = logging.getLogger(__name__)
-PROMPT_FILE = "prompt.png"
 DRAIN_SECONDS = 30.0
-RECENT_MESSAGES = 50  # how far back a retried step looks for a post it made but never recorded
 STEP_RETRY = timedelta(minutes=1)  # after Discord failed transiently
+Step = Callable[..., Awaitable[object]]
 
 
 def is_transient(exc: BaseException) -> bool:
@@ -51,71 +51,59 @@ def is_transient(exc: BaseException) -> bool:
     return isinstance(exc, aiohttp.ClientError | TimeoutError | ConnectionError)
 
 
-def schedule_of(settings: GuildSettings) -> Schedule:
-    return Schedule(
-        settings.timezone, settings.post_time, settings.submission_seconds, settings.voting_seconds
-    )
-
-
 class ContestEngine:
     """Runs every guild's daily contest. One instance per bot."""
 
-    def __init__(self, bot: PunchlineBot) -> None:
-        self.bot = bot
-        self.store = bot.store
-        self.clock = bot.clock
-        self.votes = VoteKeeper(self)
-        self.ballots = BallotBox(self)
-        self._locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
-
-    def lock(self, guild_id: int) -> asyncio.Lock:
-        """Serialises the contest steps of one guild; guilds run independently."""
-        return self._locks[guild_id]
+    def __init__(self, ctx: BotContext, scheduler: AsyncIOScheduler) -> None:
+        self.ctx = ctx
+        self.scheduler = scheduler
+        self.votes = VoteKeeper(ctx)
+        self.ballots = BallotBox(ctx)
 
     async def drain(self) -> None:
         """Wait (up to :data:`DRAIN_SECONDS`) for every guild's running contest step to finish."""
-        try:
-            async with asyncio.timeout(DRAIN_SECONDS):
-                for lock in list(self._locks.values()):
-                    async with lock:
-                        pass
-        except TimeoutError:
-            log.warning("shutting down with a contest step still running; it resumes on restart")
+        await self.ctx.lock.drain(DRAIN_SECONDS)
 
-    async def settings(self, guild_id: int) -> GuildSettings | None:
-        return await self.store.call(guilds.get_settings, guild_id)
-
-    async def current_contest(self, guild_id: int) -> Contest | None:
-        """The guild's latest contest while it is still running."""
-        latest = await self.store.call(contests.latest_contest, guild_id)
-        return latest if latest and latest.phase != Phase.CLOSED else None
+    async def _audit(
+        self, guild_id: int, actor_id: int | None, action: str, contest: Contest, details: dict
+    ) -> None:
+        await self.ctx.store.call(
+            audit.log_action,
+            guild_id,
+            actor_id,
+            action,
+            f"contest:{contest.id}",
+            details,
+            now=self.ctx.clock.now(),
+        )
 
     # -- start-up and scheduling ---------------------------------------------------------------
 
     async def resume(self) -> None:
         """Rebuild every job from SQLite and finish whatever was interrupted (runs on each READY)."""
-        for settings in await self.store.call(guilds.configured_guilds):
+        store = self.ctx.store
+        for settings in await store.call(guilds.configured_guilds):
             self.arm_daily_post(settings)
             await self.run_step(
                 f"post:{settings.guild_id}", self.open_due_contest, settings.guild_id
             )
-        for contest in await self.store.call(contests.unfinished_contests):
+        for contest in await store.call(contests.unfinished_contests):
             await self.run_step(f"resume:{contest.id}", self._resume_contest, contest)
-        for contest in await self.store.call(contests.unannounced_contests):
+        for contest in await store.call(contests.unannounced_contests):
             await self.run_step(f"close:{contest.id}", self.close_contest, contest.id)
 
     async def _resume_contest(self, contest: Contest) -> None:
         if contest.prompt_message_id is None:
-            await self._post_prompt(contest, retry=True)
+            await post_prompt(self.ctx, contest, retry=True)
         if contest.phase == Phase.VOTING:
             await self.start_voting(contest.id)  # posts any entry not yet posted
-            async with self.lock(contest.guild_id):
+            async with self.ctx.lock(contest.guild_id):
                 await self.votes.reconcile(contest)
         self.arm_phases(contest)
 
     def arm_daily_post(self, settings: GuildSettings) -> None:
         """Schedule the guild's next prompt; the job re-arms itself after it runs."""
-        when = next_opening(self.clock.now(), schedule_of(settings))
+        when = next_opening(self.ctx.clock.now(), schedule_of(settings))
         self._at(f"post:{settings.guild_id}", when, self._daily_post, settings.guild_id)
 
     def arm_phases(self, contest: Contest) -> None:
@@ -124,18 +112,18 @@ class ContestEngine:
         if contest.phase != Phase.CLOSED:
             self._at(f"close:{contest.id}", contest.closes_at, self.close_contest, contest.id)
 
-    def _at(self, job_id: str, when, func, *args) -> None:
-        self.bot.scheduler.add_job(
+    def _at(self, job_id: str, when: datetime, func: Step, *args: object) -> None:
+        self.scheduler.add_job(
             self.run_step,
             "date",
-            run_date=self.clock.to_real(when),
+            run_date=self.ctx.clock.to_real(when),
             args=(job_id, func, *args),
             id=job_id,
             replace_existing=True,
             misfire_grace_time=None,
         )
 
-    async def run_step(self, job_id: str, func, *args) -> bool:
+    async def run_step(self, job_id: str, func: Step, *args: object) -> bool:
         """Run one contest step; returns whether it finished.
 
         When Discord fails transiently (5xx, rate limits that outlast discord.py's retries, a
@@ -151,19 +139,19 @@ class ContestEngine:
                 log.exception("step %s failed", job_id)
                 return False
             log.warning("step %s: Discord failed (%s); trying again in %s", job_id, exc, STEP_RETRY)
-            self._at(job_id, self.clock.now() + STEP_RETRY, func, *args)
+            self._at(job_id, self.ctx.clock.now() + STEP_RETRY, func, *args)
             return False
         return True
 
     def cancel(self, job_id: str) -> None:
-        if self.bot.scheduler.get_job(job_id) is not None:
-            self.bot.scheduler.remove_job(job_id)
+        if self.scheduler.get_job(job_id) is not None:
+            self.scheduler.remove_job(job_id)
 
     async def _daily_post(self, guild_id: int) -> None:
         try:
             await self.open_due_contest(guild_id)
         finally:
-            settings = await self.settings(guild_id)
+            settings = await self.ctx.guild_settings(guild_id)
             if settings and settings.enabled and settings.channel_id:
                 self.arm_daily_post(settings)
 
@@ -171,20 +159,20 @@ class ContestEngine:
 
     async def open_due_contest(self, guild_id: int) -> Contest | None:
         """Open the contest that should be running now, if it is missing; None if none is due."""
-        async with self.lock(guild_id):
+        async with self.ctx.lock(guild_id):
             settings = await self.ready_settings(guild_id)
             if settings is None:
                 return None
-            latest = await self.store.call(contests.latest_contest, guild_id)
+            latest = await self.ctx.store.call(contests.latest_contest, guild_id)
             latest_day = date.fromisoformat(latest.day) if latest else None
-            plan = due_contest(self.clock.now(), schedule_of(settings), latest_day)
+            plan = due_contest(self.ctx.clock.now(), schedule_of(settings), latest_day)
             if plan is None:
                 return None
             contest, _ = await self.open_planned(settings, plan, actor_id=None)
             return contest
 
     async def ready_settings(self, guild_id: int) -> GuildSettings | None:
-        settings = await self.settings(guild_id)
+        settings = await self.ctx.guild_settings(guild_id)
         if settings is None or not settings.enabled or settings.channel_id is None:
             return None
         return settings
@@ -193,14 +181,14 @@ class ContestEngine:
         self, settings: GuildSettings, plan: ContestPlan, actor_id: int | None
     ) -> tuple[Contest, bool]:
         """Create the planned contest (once: storage refuses a second one for the day) and post it."""
-        guild_id = settings.guild_id
-        prompt = await self.store.call(prompts.next_prompt, guild_id)
+        store, guild_id = self.ctx.store, settings.guild_id
+        prompt = await store.call(prompts.next_prompt, guild_id)
         if prompt is None:
-            await self._seed_starter_pool(guild_id)
-            prompt = await self.store.call(prompts.next_prompt, guild_id)
-        season = await self.store.call(seasons.current_season, guild_id)
-        now = self.clock.now()
-        contest, created = await self.store.call(
+            await seed_starter_pool(self.ctx, guild_id)
+            prompt = await store.call(prompts.next_prompt, guild_id)
+        season = await store.call(seasons.current_season, guild_id)
+        now = self.ctx.clock.now()
+        contest, created = await store.call(
             contests.open_contest,
             guild_id=guild_id,
             day=plan.day.isoformat(),
@@ -214,16 +202,9 @@ class ContestEngine:
         )
         if not created:
             return contest, False
-        await self.store.call(prompts.mark_used, prompt.id, now)
-        await self.store.call(
-            audit.log_action,
-            guild_id,
-            actor_id,
-            "contest.open",
-            f"contest:{contest.id}",
-            {"day": contest.day, "catch_up": plan.catch_up},
-            now=now,
-        )
+        await store.call(prompts.mark_used, prompt.id, now)
+        details = {"day": contest.day, "catch_up": plan.catch_up}
+        await self._audit(guild_id, actor_id, "contest.open", contest, details)
         log.info(
             "guild %s: opened contest %s for %s%s",
             guild_id,
@@ -231,142 +212,122 @@ class ContestEngine:
             contest.day,
             " (catch-up)" if plan.catch_up else "",
         )
-        await self._post_prompt(contest)
+        await post_prompt(self.ctx, contest)
         self.arm_phases(contest)
         return contest, True
-
-    async def _seed_starter_pool(self, guild_id: int) -> None:
-        now = self.clock.now()
-        for starter in render.STARTER_PROMPTS:
-            image = await asyncio.to_thread(render.starter_image, starter)
-            await self.store.call(
-                prompts.add_prompt, guild_id, image, "png", starter.description, None, now
-            )
-
-    async def channel(self, channel_id: int) -> discord.abc.Messageable:
-        return self.bot.get_channel(channel_id) or await self.bot.fetch_channel(channel_id)
-
-    async def unrecorded_posts(
-        self, channel: discord.abc.Messageable, is_it: Callable[[discord.Message], bool]
-    ) -> list[discord.Message]:
-        """The bot's recent messages in ``channel`` that ``is_it``, newest first.
-
-        Discord accepting a message and SQLite storing its id cannot be one transaction: a bot
-        killed between the two looks here on its retry rather than post the same thing twice.
-        Without Read Message History it cannot look, and posts again rather than not at all.
-        """
-        try:
-            return [
-                message
-                async for message in channel.history(limit=RECENT_MESSAGES)
-                if message.author.id == self.bot.user.id and is_it(message)
-            ]
-        except discord.Forbidden:
-            return []
-
-    async def _post_prompt(self, contest: Contest, *, retry: bool = False) -> None:
-        title = f"📝 Caption contest · {contest.day}"
-        channel = await self.channel(contest.channel_id)
-        if retry:
-            posted = await self.unrecorded_posts(channel, lambda m: has_title(m, title))
-            if posted:
-                await self.store.call(
-                    contests.set_message_ids, contest.id, prompt_message_id=posted[0].id
-                )
-                return
-        prompt = await self.store.call(prompts.get_prompt, contest.prompt_id)
-        image = await self.store.call(prompts.prompt_image, contest.prompt_id)
-        embed = discord.Embed(
-            title=title,
-            description=f"{quote_caption(prompt.description)}\n\n"
-            f"Send your caption with **/caption submit** {timestamp(contest.voting_at)}. "
-            f"Entries stay anonymous until the results.",
-            colour=discord.Colour.gold(),
-        )
-        embed.add_field(name="Submissions close", value=timestamp(contest.voting_at, "f"))
-        embed.add_field(name="Results", value=timestamp(contest.closes_at, "f"))
-        embed.set_image(url=f"attachment://{PROMPT_FILE}")
-        message = await channel.send(
-            embed=embed,
-            file=discord.File(io.BytesIO(image), PROMPT_FILE),
-            allowed_mentions=NO_PINGS,
-        )
-        await self.store.call(contests.set_message_ids, contest.id, prompt_message_id=message.id)
 
     # -- voting and closing --------------------------------------------------------------------
 
     async def start_voting(self, contest_id: int) -> None:
         """Open voting: number the entries and post each one with the three rating emoji."""
-        contest = await self.store.call(contests.get_contest, contest_id)
-        async with self.lock(contest.guild_id):
+        store = self.ctx.store
+        contest = await store.call(contests.get_contest, contest_id)
+        async with self.ctx.lock(contest.guild_id):
             if contest.phase == Phase.SUBMISSIONS:
-                await self.store.call(
+                await store.call(
                     contests.advance_phase, contest.id, Phase.SUBMISSIONS, Phase.VOTING
                 )
             elif contest.phase != Phase.VOTING:
                 return
-            numbered = await self.store.call(entries.number_entries, contest.id)
-            settings = await self.settings(contest.guild_id)
+            numbered = await store.call(entries.number_entries, contest.id)
+            settings = await self.ctx.guild_settings(contest.guild_id)
             if contest.thread_id is None and settings.vote_mode == "ballot":
                 await self.ballots.open_ballots(contest)
             else:
-                retry = contest.thread_id is not None
-                target = await self.votes.voting_channel(contest)
-                unposted = [e for e in numbered if e.message_id is None]
-                if retry and unposted:
-                    unposted = await self.votes.adopt_unrecorded_entry(target, contest, unposted)
-                for entry in unposted:
-                    await self.votes.post_entry(target, entry)
+                await self.votes.post_entries(contest, numbered)
         log.info("contest %s: voting open with %d entries", contest_id, len(numbered))
 
     async def close_contest(self, contest_id: int) -> None:
         """Close voting, rank the entries and announce the results (once)."""
-        contest = await self.store.call(contests.get_contest, contest_id)
-        async with self.lock(contest.guild_id):
+        store = self.ctx.store
+        contest = await store.call(contests.get_contest, contest_id)
+        async with self.ctx.lock(contest.guild_id):
             retry = contest.phase == Phase.CLOSED
             if contest.phase == Phase.VOTING:
                 await self.votes.reconcile(contest)
             if contest.phase != Phase.CLOSED:
-                await self.store.call(
-                    contests.advance_phase, contest.id, contest.phase, Phase.CLOSED
-                )
-            contest = await self.store.call(contests.get_contest, contest_id)
-            if contest.results_message_id is None and not (
-                retry and await self._adopt_unrecorded_results(contest)
-            ):
-                await announce_results(self, contest)
-            posted = await self.store.call(entries.contest_entries, contest.id, status=None)
+                await store.call(contests.advance_phase, contest.id, contest.phase, Phase.CLOSED)
+            contest = await store.call(contests.get_contest, contest_id)
+            if contest.results_message_id is None:
+                if retry and await adopt_unrecorded_results(self.ctx, contest):
+                    log.info("contest %s: recorded the results posted before a restart", contest.id)
+                else:
+                    await announce_results(self.ctx, contest)
+            posted = await store.call(entries.contest_entries, contest.id, status=None)
             self.votes.forget({e.message_id for e in posted if e.message_id})
 
-    async def _adopt_unrecorded_results(self, contest: Contest) -> bool:
-        """Record a results post the bot made but never stored; False when there is none.
+    # -- moderators' controls ------------------------------------------------------------------
 
-        A reopened contest also has its earlier results posts: only a post beyond the ones
-        recorded in the audit log is the unrecorded one.
+    async def start_now(self, guild_id: int, actor_id: int) -> tuple[Contest, bool]:
+        """Open today's contest now with the usual phase lengths; (contest, created).
+
+        ``created`` is False when today's contest already exists (one contest per day).
         """
-        channel = await self.channel(contest.channel_id)
-        title = f"Results · {contest.day}"
-        posted = await self.unrecorded_posts(channel, lambda m: has_title(m, title))
-        target = f"contest:{contest.id}"
-        recorded = await self.store.call(
-            audit.count_actions, contest.guild_id, "contest.results", target
-        )
-        if len(posted) <= recorded:
-            return False
-        await self.store.call(contests.set_message_ids, contest.id, results_message_id=posted[0].id)
-        await self.store.call(
-            audit.log_action,
-            contest.guild_id,
-            None,
-            "contest.results",
-            target,
-            {"adopted": posted[0].id},
-            now=self.clock.now(),
-        )
-        log.info("contest %s: recorded the results posted before a restart", contest.id)
-        return True
+        async with self.ctx.lock(guild_id):
+            settings = await self.ready_settings(guild_id)
+            if settings is None:
+                raise ScheduleError("Set the contest up first with /contest setup.")
+            schedule, now = schedule_of(settings), self.ctx.clock.now()
+            voting_at = now + schedule.submission
+            plan = ContestPlan(
+                local_day(now, schedule.zone),
+                ContestTimes(now, voting_at, voting_at + schedule.voting),
+                catch_up=False,
+            )
+            return await self.open_planned(settings, plan, actor_id=actor_id)
 
+    async def extend(self, guild_id: int, minutes: int, actor_id: int) -> Contest:
+        """Push the running phase's deadline (and what follows) back by ``minutes``."""
+        store = self.ctx.store
+        async with self.ctx.lock(guild_id):
+            contest = await self.ctx.current_contest(guild_id)
+            if contest is None:
+                raise ScheduleError("No contest is running to extend.")
+            delta = timedelta(minutes=minutes)
+            settings = await self.ctx.guild_settings(guild_id)
+            if contest.closes_at + delta > next_opening(contest.opens_at, schedule_of(settings)):
+                raise ScheduleError("That would run into the next day's prompt; extend by less.")
+            voting_at = contest.voting_at + delta if contest.phase == Phase.SUBMISSIONS else None
+            await store.call(
+                contests.set_times,
+                contest.id,
+                voting_at=voting_at,
+                closes_at=contest.closes_at + delta,
+            )
+            await self._audit(guild_id, actor_id, "contest.extend", contest, {"minutes": minutes})
+            contest = await store.call(contests.get_contest, contest.id)
+            self.arm_phases(contest)
+            return contest
 
-def has_title(message: discord.Message, title: str) -> bool:
-    """Whether one of the message's embeds has ``title`` in its title."""
-    return any(title in (embed.title or "") for embed in message.embeds)
+    async def end_phase_now(self, guild_id: int, actor_id: int) -> tuple[Phase, bool]:
+        """End the running phase now: submissions → voting, or voting → closed with results.
+
+        Returns the phase reached and whether Discord took every step (else it is retried shortly).
+        """
+        contest = await self.ctx.current_contest(guild_id)
+        if contest is None:
+            raise ScheduleError("No contest is running.")
+        async with self.ctx.lock(guild_id):
+            details = {"from": contest.phase}
+            await self._audit(guild_id, actor_id, "contest.advance", contest, details)
+        if contest.phase == Phase.SUBMISSIONS:
+            self.cancel(f"voting:{contest.id}")
+            finished = await self.run_step(f"voting:{contest.id}", self.start_voting, contest.id)
+            return Phase.VOTING, finished
+        self.cancel(f"close:{contest.id}")
+        finished = await self.run_step(f"close:{contest.id}", self.close_contest, contest.id)
+        return Phase.CLOSED, finished
+
+    async def reopen(self, guild_id: int, minutes: int, actor_id: int) -> Contest:
+        """Reopen the latest closed contest's voting for ``minutes``; results are posted again after."""
+        store = self.ctx.store
+        async with self.ctx.lock(guild_id):
+            contest = await store.call(contests.latest_contest, guild_id)
+            if contest is None or contest.phase != Phase.CLOSED:
+                raise ScheduleError("Only a closed contest can be reopened.")
+            closes_at = self.ctx.clock.now() + timedelta(minutes=minutes)
+            await store.call(contests.reopen_voting, contest.id, closes_at)
+            await self._audit(guild_id, actor_id, "contest.reopen", contest, {"minutes": minutes})
+            contest = await store.call(contests.get_contest, contest.id)
+            self.arm_phases(contest)
+            return contest

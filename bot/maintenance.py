@@ -12,17 +12,15 @@ import io
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
 
 import discord
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot.context import BotContext
 from bot.taste_report import taste_report
 from bot.text import NO_PINGS
 from storage import guilds
 from storage.backup import rotating_backup
-
-if TYPE_CHECKING:
-    from bot.app import PunchlineBot
 
 log = logging.getLogger(__name__)
 BACKUP_AT = {"hour": 3, "minute": 30}  # UTC
@@ -32,31 +30,34 @@ REFIT_TIMEOUT_S = 1800  # a wedged model must not hold the nightly job (and so e
 
 
 def _arm(
-    bot: PunchlineBot, job: Callable[[PunchlineBot], Awaitable[None]], when: dict[str, object]
+    scheduler: AsyncIOScheduler,
+    ctx: BotContext,
+    job: Callable[[BotContext], Awaitable[None]],
+    when: dict[str, object],
 ) -> None:
-    bot.scheduler.add_job(
+    scheduler.add_job(
         job,
         "cron",
         **when,
         timezone=UTC,
-        args=[bot],
+        args=[ctx],
         id=job.__name__,
         replace_existing=True,
         misfire_grace_time=3600,
     )
 
 
-def arm_maintenance(bot: PunchlineBot) -> None:
+def arm_maintenance(scheduler: AsyncIOScheduler, ctx: BotContext) -> None:
     """Schedule the jobs; those that need the AI only when it is loaded."""
-    _arm(bot, nightly_backup, BACKUP_AT)
-    if bot.ai is not None:
-        _arm(bot, nightly_refit, REFIT_AT)
-        _arm(bot, weekly_taste_reports, WEEKLY_REPORT_AT)
+    _arm(scheduler, ctx, nightly_backup, BACKUP_AT)
+    if ctx.ai is not None:
+        _arm(scheduler, ctx, nightly_refit, REFIT_AT)
+        _arm(scheduler, ctx, weekly_taste_reports, WEEKLY_REPORT_AT)
 
 
-async def nightly_backup(bot: PunchlineBot) -> None:
+async def nightly_backup(ctx: BotContext) -> None:
     """Back up while the bot keeps running (SQLite's online backup), keeping the newest N."""
-    settings = bot.settings
+    settings = ctx.config
     try:
         made = await asyncio.to_thread(
             rotating_backup,
@@ -71,27 +72,27 @@ async def nightly_backup(bot: PunchlineBot) -> None:
     log.info("backed up the database to %s", made)
 
 
-async def nightly_refit(bot: PunchlineBot) -> None:
+async def nightly_refit(ctx: BotContext) -> None:
     """Refit every community's adapter in turn; one community's failure never stops the others."""
-    for settings in await bot.store.call(guilds.configured_guilds):
+    for settings in await ctx.store.call(guilds.configured_guilds):
         try:
-            await asyncio.wait_for(bot.ai.refit(settings.guild_id), REFIT_TIMEOUT_S)
+            await asyncio.wait_for(ctx.ai.refit(settings.guild_id), REFIT_TIMEOUT_S)
         except Exception:  # a failed refit keeps the old adapter; the next night tries again
             log.exception("guild %s: refit failed; the current adapter stays", settings.guild_id)
 
 
-async def weekly_taste_reports(bot: PunchlineBot) -> None:
+async def weekly_taste_reports(ctx: BotContext) -> None:
     """Post the taste report in the contest channel of every guild that enabled it."""
-    for settings in await bot.store.call(guilds.configured_guilds):
+    for settings in await ctx.store.call(guilds.configured_guilds):
         if not settings.weekly_report:
             continue
         try:
-            report = await taste_report(bot.ai, settings.guild_id)
+            report = await taste_report(ctx.ai, settings.guild_id)
             if report is None:
                 log.info("guild %s: not enough votes for a taste report yet", settings.guild_id)
                 continue
             text, chart = report
-            channel = await bot.engine.channel(settings.channel_id)
+            channel = await ctx.channel(settings.channel_id)
             await channel.send(
                 text, file=discord.File(io.BytesIO(chart), "taste.png"), allowed_mentions=NO_PINGS
             )

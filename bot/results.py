@@ -5,31 +5,27 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
-from typing import TYPE_CHECKING
 
 import discord
 
 from bot import render
+from bot.context import BotContext
+from bot.posts import results_title
 from bot.rules.tally import EntryRatings, TallyLine, tally_contest
 from bot.text import NO_PINGS, clip, quote_caption
 from storage import audit, contests, entries, prompts, seasons, votes
-from storage.models import Contest, Entry, Placement
-
-if TYPE_CHECKING:
-    from bot.engine import ContestEngine
+from storage.models import Contest, Entry, Placement, RatingCounts
 
 log = logging.getLogger(__name__)
 SHOWN_LINES = 10
 MEDALS = {1: "🥇", 2: "🥈", 3: "🥉"}
 
 
-async def tally(
-    engine: ContestEngine, contest: Contest
-) -> tuple[list[TallyLine], dict[int, Entry]]:
+async def tally(ctx: BotContext, contest: Contest) -> tuple[list[TallyLine], dict[int, Entry]]:
     """The crowd ranking of the contest's live entries, from the stored ratings."""
-    live = await engine.store.call(entries.contest_entries, contest.id)
-    counts = await engine.store.call(votes.rating_counts, contest.id)
-    ratings = [EntryRatings(e.id, e.author_id, counts.get(e.id, (0, 0, 0))) for e in live]
+    live = await ctx.store.call(entries.contest_entries, contest.id)
+    counts = await ctx.store.call(votes.rating_counts, contest.id)
+    ratings = [EntryRatings(e.id, e.author_id, counts.get(e.id, RatingCounts())) for e in live]
     return tally_contest(ratings), {e.id: e for e in live}
 
 
@@ -37,29 +33,29 @@ class AIUnavailable(Exception):
     """The AI ranker failed or timed out for this contest (the crowd's ranking stands alone)."""
 
 
-async def ai_ranking(engine: ContestEngine, guild_id: int, description: str, ordered: list[Entry]):
+async def ai_ranking(ctx: BotContext, guild_id: int, description: str, ordered: list[Entry]):
     """The AI ranker's view; None when there is no ranker or under two entries.
 
     Raises :class:`AIUnavailable` when the ranker crashes, or hangs past the ``ai_timeout_s``
     setting (``PUNCHLINE_AI_TIMEOUT``).
     """
-    ranker = engine.bot.ai
+    ranker = ctx.ai
     if ranker is None or len(ordered) < 2:
         return None
     try:
         return await asyncio.wait_for(
             ranker.rank(guild_id, description, [e.text for e in ordered]),
-            engine.bot.settings.ai_timeout_s,
+            ctx.config.ai_timeout_s,
         )
     except Exception as exc:  # a broken model must never stop the results
         log.exception("AI ranking failed; announcing the crowd's ranking alone")
         raise AIUnavailable(type(exc).__name__) from exc
 
 
-async def announce_results(engine: ContestEngine, contest: Contest) -> None:
+async def announce_results(ctx: BotContext, contest: Contest) -> None:
     """Post the results once and store the placements for the leaderboards."""
-    lines, by_id = await tally(engine, contest)
-    await engine.store.call(
+    lines, by_id = await tally(ctx, contest)
+    await ctx.store.call(
         seasons.save_placements,
         contest.id,
         [
@@ -78,38 +74,34 @@ async def announce_results(engine: ContestEngine, contest: Contest) -> None:
         ],
     )
     prompt = (
-        await engine.store.call(prompts.get_prompt, contest.prompt_id)
-        if contest.prompt_id
-        else None
+        await ctx.store.call(prompts.get_prompt, contest.prompt_id) if contest.prompt_id else None
     )
     ordered = [by_id[line.entry_id] for line in lines]
     try:
-        ai = await ai_ranking(
-            engine, contest.guild_id, prompt.description if prompt else "", ordered
-        )
+        ai = await ai_ranking(ctx, contest.guild_id, prompt.description if prompt else "", ordered)
         ai_failure = None
     except AIUnavailable as failure:
         ai, ai_failure = None, str(failure)
 
-    embed = discord.Embed(title=f"🏆 Results · {contest.day}", colour=discord.Colour.gold())
+    embed = discord.Embed(title=f"🏆 {results_title(contest)}", colour=discord.Colour.gold())
     embed.description = crowd_text(lines, by_id) if lines else "No captions this time. Tomorrow!"
     if ai_failure is not None:
         embed.set_footer(
             text="The AI's ranking was unavailable this time; the crowd's ranking is unaffected."
         )
-        await engine.store.call(
+        await ctx.store.call(
             audit.log_action,
             contest.guild_id,
             None,
             "ranker.unavailable",
             f"contest:{contest.id}",
             {"error": ai_failure},
-            now=engine.clock.now(),
+            now=ctx.clock.now(),
         )
     if ai is not None:
         embed.add_field(name="🤖 The AI's ranking", value=ai_text(ai, lines, ordered), inline=False)
     names = {
-        line.author_id: await engine.bot.display_name(contest.guild_id, line.author_id)
+        line.author_id: await ctx.display_name(contest.guild_id, line.author_id)
         for line in lines[:3]
     }
     card_lines = [
@@ -119,27 +111,23 @@ async def announce_results(engine: ContestEngine, contest: Contest) -> None:
         for line in lines[:3]
     ]
     image = (
-        await engine.store.call(prompts.prompt_image, contest.prompt_id)
-        if contest.prompt_id
-        else None
+        await ctx.store.call(prompts.prompt_image, contest.prompt_id) if contest.prompt_id else None
     )
-    card = await asyncio.to_thread(
-        render.results_card, f"Results · {contest.day}", card_lines, image
-    )
+    card = await asyncio.to_thread(render.results_card, results_title(contest), card_lines, image)
     embed.set_image(url="attachment://results.png")
-    channel = await engine.channel(contest.channel_id)
+    channel = await ctx.channel(contest.channel_id)
     message = await channel.send(
         embed=embed, file=discord.File(io.BytesIO(card), "results.png"), allowed_mentions=NO_PINGS
     )
-    await engine.store.call(contests.set_message_ids, contest.id, results_message_id=message.id)
-    await engine.store.call(
+    await ctx.store.call(contests.set_message_ids, contest.id, results_message_id=message.id)
+    await ctx.store.call(
         audit.log_action,
         contest.guild_id,
         None,
         "contest.results",
         f"contest:{contest.id}",
         {"entries": len(lines)},
-        now=engine.clock.now(),
+        now=ctx.clock.now(),
     )
 
 
@@ -147,11 +135,11 @@ def crowd_text(lines: list[TallyLine], by_id: dict[int, Entry]) -> str:
     rows = []
     for line in lines[:SHOWN_LINES]:
         entry = by_id[line.entry_id]
-        n1, n2, n3 = line.counts
+        counts = " · ".join(f"{rating.emoji} {n}" for rating, n in line.counts.by_rating())
         rows.append(
             f"{MEDALS.get(line.rank, f'**{line.rank}.**')} **Entry #{entry.number}** by "
             f"<@{entry.author_id}>\n> {quote_caption(entry.text)}\n"
-            f"😂 {n3} · 🙂 {n2} · 😐 {n1} · mean {line.mean:.2f}"
+            f"{counts} · mean {line.mean:.2f}"
         )
     if len(lines) > SHOWN_LINES:
         rows.append(f"…and {len(lines) - SHOWN_LINES} more. Thanks, everyone!")

@@ -11,7 +11,8 @@ from bot import render
 from bot.text import clip
 
 if TYPE_CHECKING:
-    from bot.ai import CommunityAI, TasteFindings
+    from bot.context import CommunityModels
+    from ranker import TasteFindings
 
 NOT_ENOUGH_VOTES = (
     "Not enough votes yet for a taste report: it needs a few closed contests "
@@ -53,7 +54,7 @@ def taste_sentences(findings: TasteFindings) -> list[str]:
     return lines
 
 
-async def taste_report(ai: CommunityAI, guild_id: int) -> tuple[str, bytes] | None:
+async def taste_report(ai: CommunityModels, guild_id: int) -> tuple[str, bytes] | None:
     """The report's text and chart (PNG) for the guild; None without enough votes."""
     findings = await ai.taste(guild_id)
     if findings is None:

@@ -5,30 +5,20 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
-from datetime import timedelta
-from typing import TYPE_CHECKING
 
 import discord
 
+from bot.context import BotContext
+from bot.posts import unrecorded_posts
 from bot.rules.schedule import Phase
-from bot.rules.voting import (
-    EMOJI_RATINGS,
-    RATING_EMOJI,
-    VoteGates,
-    Voter,
-    VoteRefused,
-    check_vote,
-)
+from bot.rules.voting import VoteGates, Voter, VoteRefused, check_voter, gates_of
 from bot.text import NO_PINGS, quote_caption, timestamp
 from storage import contests, entries, votes
-from storage.models import Contest, Entry, GuildSettings
-from storage.votes import Rating
-
-if TYPE_CHECKING:
-    from bot.engine import ContestEngine
+from storage.models import Contest, Entry, Rating
+from storage.votes import Vote
 
 log = logging.getLogger(__name__)
-RATING_EMOJI_ORDER = ("😂", "🙂", "😐")
+RATING_GUIDE = " · ".join(f"{r.emoji} {r.label.lower()}" for r in Rating)
 
 
 def entry_heading(entry: Entry) -> str:
@@ -36,32 +26,12 @@ def entry_heading(entry: Entry) -> str:
     return f"**Entry #{entry.number}**"
 
 
-def gates_of(settings: GuildSettings | None) -> VoteGates:
-    if settings is None:
-        return VoteGates()
-    return VoteGates(
-        timedelta(days=settings.min_account_age_days), timedelta(days=settings.min_member_days)
-    )
-
-
-async def check_voter(engine: ContestEngine, contest: Contest, entry: Entry, voter: Voter) -> None:
-    """Raise :class:`VoteRefused` when ``voter`` may not rate ``entry`` now: the contest's phase,
-    a withdrawn entry, one's own entry, bots, and the guild's account and membership age gates."""
-    check_vote(
-        phase=Phase(contest.phase),
-        voter=voter,
-        entry_author_id=entry.author_id,
-        entry_live=entry.status == "active",
-        gates=gates_of(await engine.settings(contest.guild_id)),
-        now=engine.clock.now(),
-    )
-
-
 class VoteKeeper:
-    def __init__(self, engine: ContestEngine) -> None:
-        self.engine = engine
-        self.bot = engine.bot
-        self.store = engine.store
+    """Emoji votes for every guild: posts the entries, turns reactions into stored ratings."""
+
+    def __init__(self, ctx: BotContext) -> None:
+        self.ctx = ctx
+        self.store = ctx.store
         # The emoji each member last chose per message, and reactions the bot itself removed:
         # in memory only, to tell a member's switch (😂 → 🙂) from their withdrawal.
         self._latest: dict[tuple[int, int], str] = {}
@@ -69,11 +39,21 @@ class VoteKeeper:
 
     # -- posting -------------------------------------------------------------------------------
 
+    async def post_entries(self, contest: Contest, numbered: list[Entry]) -> None:
+        """Post every entry not yet posted, in the voting thread (made on first use)."""
+        retry = contest.thread_id is not None
+        target = await self.voting_channel(contest)
+        unposted = [e for e in numbered if e.message_id is None]
+        if retry and unposted:
+            unposted = await self.adopt_unrecorded_entry(target, contest, unposted)
+        for entry in unposted:
+            await self.post_entry(target, entry)
+
     async def voting_channel(self, contest: Contest) -> discord.abc.Messageable:
         """The thread under the prompt where entries are posted (made on first use)."""
         if contest.thread_id is not None:
-            return await self.engine.channel(contest.thread_id)
-        channel = await self.engine.channel(contest.channel_id)
+            return await self.ctx.channel(contest.thread_id)
+        channel = await self.ctx.channel(contest.channel_id)
         try:
             prompt = await channel.fetch_message(contest.prompt_message_id)
             thread = await prompt.create_thread(
@@ -89,7 +69,7 @@ class VoteKeeper:
         await self.store.call(contests.set_message_ids, contest.id, thread_id=thread.id)
         await thread.send(
             f"🗳️ **Voting is open** until {timestamp(contest.closes_at)}. Rate each entry: "
-            "😂 funny · 🙂 somewhat · 😐 not funny. One rating per entry (a new emoji replaces "
+            f"{RATING_GUIDE}. One rating per entry (a new emoji replaces "
             "your old one); you can't rate your own.",
             allowed_mentions=NO_PINGS,
         )
@@ -100,8 +80,8 @@ class VoteKeeper:
             f"{entry_heading(entry)}\n>>> {quote_caption(entry.text)}", allowed_mentions=NO_PINGS
         )
         await self.store.call(entries.set_entry_message, entry.id, message.id)
-        for emoji in RATING_EMOJI_ORDER:
-            await message.add_reaction(emoji)
+        for rating in Rating:
+            await message.add_reaction(rating.emoji)
 
     async def adopt_unrecorded_entry(
         self, target: discord.abc.Messageable, contest: Contest, unposted: list[Entry]
@@ -117,25 +97,25 @@ class VoteKeeper:
             heading = message.content.split("\n", 1)[0]
             return heading in by_heading and message.id > (contest.prompt_message_id or 0)
 
-        found = await self.engine.unrecorded_posts(target, is_unrecorded_entry)
+        found = await unrecorded_posts(self.ctx, target, is_unrecorded_entry)
         if not found:
             return unposted
         message, entry = found[0], by_heading[found[0].content.split("\n", 1)[0]]
         await self.store.call(entries.set_entry_message, entry.id, message.id)
         present = {str(r.emoji) for r in message.reactions if r.me}
-        for emoji in RATING_EMOJI_ORDER:
-            if emoji not in present:
-                await message.add_reaction(emoji)
+        for rating in Rating:
+            if rating.emoji not in present:
+                await message.add_reaction(rating.emoji)
         return [e for e in unposted if e.id != entry.id]
 
     # -- live reactions ------------------------------------------------------------------------
 
     async def reaction_added(self, payload: discord.RawReactionActionEvent) -> None:
-        rating = EMOJI_RATINGS.get(str(payload.emoji))
-        if rating is None or payload.guild_id is None or payload.user_id == self.bot.user.id:
+        rating = Rating.from_emoji(str(payload.emoji))
+        if rating is None or payload.guild_id is None or payload.user_id == self.ctx.user_id:
             return
         emoji, key = str(payload.emoji), (payload.message_id, payload.user_id)
-        async with self.engine.lock(payload.guild_id):
+        async with self.ctx.lock(payload.guild_id):
             entry = await self.store.call(entries.entry_by_message, payload.message_id)
             if entry is None:
                 return
@@ -147,8 +127,9 @@ class VoteKeeper:
                 discord.utils.snowflake_time(payload.user_id),
                 member.joined_at if member else None,
             )
+            settings = await self.ctx.guild_settings(contest.guild_id)
             try:
-                await check_voter(self.engine, contest, entry, voter)
+                check_voter(contest, entry, voter, settings, self.ctx.clock.now())
             except VoteRefused as refusal:
                 log.debug("vote refused on entry %s by %s: %s", entry.id, payload.user_id, refusal)
                 await self._remove_reaction(
@@ -161,7 +142,7 @@ class VoteKeeper:
                 payload.user_id,
                 rating,
                 "emoji",
-                self.engine.clock.now(),
+                self.ctx.clock.now(),
             )
             previous, self._latest[key] = self._latest.get(key), emoji
             if (
@@ -172,11 +153,11 @@ class VoteKeeper:
                 )
 
     async def reaction_removed(self, payload: discord.RawReactionActionEvent) -> None:
-        rating = EMOJI_RATINGS.get(str(payload.emoji))
+        rating = Rating.from_emoji(str(payload.emoji))
         if rating is None or payload.guild_id is None:
             return
         emoji, key = str(payload.emoji), (payload.message_id, payload.user_id)
-        async with self.engine.lock(payload.guild_id):
+        async with self.ctx.lock(payload.guild_id):
             if (*key, emoji) in self._removed_by_bot:
                 self._removed_by_bot.discard(
                     (*key, emoji)
@@ -200,10 +181,10 @@ class VoteKeeper:
         self, guild_id: int | None, message_id: int, emoji: str | None
     ) -> None:
         """A moderator cleared all reactions (or one emoji's) from an entry: those votes go too."""
-        rating = EMOJI_RATINGS.get(emoji) if emoji is not None else None
+        rating = Rating.from_emoji(emoji) if emoji is not None else None
         if guild_id is None or (emoji is not None and rating is None):
             return
-        async with self.engine.lock(guild_id):
+        async with self.ctx.lock(guild_id):
             entry = await self.store.call(entries.entry_by_message, message_id)
             if entry is None:
                 return
@@ -215,7 +196,7 @@ class VoteKeeper:
         self, channel_id: int, message_id: int, user_id: int, emoji: str
     ) -> None:
         """Take a member's reaction away, when the bot has Manage Messages (else leave it be)."""
-        channel = self.bot.get_channel(channel_id)
+        channel = self.ctx.client.get_channel(channel_id)
         if channel is None or not channel.permissions_for(channel.guild.me).manage_messages:
             return
         self._removed_by_bot.add((message_id, user_id, emoji))
@@ -240,13 +221,13 @@ class VoteKeeper:
         if contest.thread_id is None:
             return 0, 0
         target = await self.voting_channel(contest)
-        settings = await self.engine.settings(contest.guild_id)
-        gates, now = gates_of(settings), self.engine.clock.now()
+        settings = await self.ctx.guild_settings(contest.guild_id)
+        gates, now = gates_of(settings), self.ctx.clock.now()
         stored = {
             (r.entry_id, r.voter_id): r.rating
             for r in await self.store.call(votes.contest_ratings, contest.id, source="emoji")
         }
-        chosen: dict[tuple[int, int], int] = {}
+        chosen: dict[tuple[int, int], Rating] = {}
         shown: dict[tuple[int, int], str] = {}  # (message, member) → the emoji that counts
         live = await self.store.call(entries.contest_entries, contest.id)
         for entry in live:
@@ -262,25 +243,18 @@ class VoteKeeper:
                     user.id, user.bot, user.created_at, await self._joined_at(contest, user, gates)
                 )
                 try:
-                    check_vote(
-                        phase=Phase.VOTING,
-                        voter=voter,
-                        entry_author_id=entry.author_id,
-                        entry_live=True,
-                        gates=gates,
-                        now=now,
-                    )
+                    check_voter(contest, entry, voter, settings, now)
                 except VoteRefused:
                     continue
                 previous = stored.get((entry.id, user.id))
                 rating = previous if previous in ratings else min(ratings)
                 chosen[(entry.id, user.id)] = rating
-                shown[(message.id, user.id)] = RATING_EMOJI[rating]
+                shown[(message.id, user.id)] = rating.emoji
                 for extra in ratings - {rating}:  # two emoji left while the bot was away: keep one
                     await self._remove_reaction(
-                        message.channel.id, message.id, user.id, RATING_EMOJI[extra]
+                        message.channel.id, message.id, user.id, extra.emoji
                     )
-        observed = [Rating(e, v, r, "emoji") for (e, v), r in chosen.items()]
+        observed = [Vote(e, v, r, "emoji") for (e, v), r in chosen.items()]
         added, removed = await self.store.call(votes.replace_emoji_votes, contest.id, observed, now)
         # After downtime the in-memory choices are gone or stale: rebuild them from the reactions,
         # so a member's next switch still removes the emoji that counted.
@@ -292,25 +266,25 @@ class VoteKeeper:
 
     async def _reactions_by_user(
         self, message: discord.Message
-    ) -> dict[discord.abc.User, set[int]]:
-        by_user: dict[discord.abc.User, set[int]] = defaultdict(set)
+    ) -> dict[discord.abc.User, set[Rating]]:
+        by_user: dict[discord.abc.User, set[Rating]] = defaultdict(set)
         present = {str(r.emoji): r for r in message.reactions}
-        for emoji in RATING_EMOJI_ORDER:
-            reaction = present.get(emoji)
+        for rating in Rating:
+            reaction = present.get(rating.emoji)
             if reaction is None or not reaction.me:
-                await message.add_reaction(emoji)  # a crash between posting and reacting
+                await message.add_reaction(rating.emoji)  # a crash between posting and reacting
             if reaction is None or reaction.count <= int(reaction.me):
                 continue
             async for user in reaction.users(limit=None):
-                if user.id != self.bot.user.id:
-                    by_user[user].add(EMOJI_RATINGS[emoji])
+                if user.id != self.ctx.user_id:
+                    by_user[user].add(rating)
             await asyncio.sleep(0)
         return by_user
 
     async def _joined_at(self, contest: Contest, user: discord.abc.User, gates: VoteGates):
         if not gates.min_membership:
             return None
-        guild = self.bot.get_guild(contest.guild_id)
+        guild = self.ctx.client.get_guild(contest.guild_id)
         member = guild.get_member(user.id) if guild else None
         if member is None and guild is not None:
             try:

@@ -16,8 +16,10 @@ from ranker.adapter import Adapter, AdapterError, base_adapter_path, load_adapte
 from ranker.core import AIRanking, Ranker, ranking_from_scores
 from ranker.encoders import SentenceEncoder
 from ranker.evaluate import PairwiseAccuracy
+from ranker.jokes import Joke, JokeRun, generate_jokes, pick_examples, sanitize_topic
 from ranker.llm import LlamaCppBackend, LLMBackend, LLMError, OpenAICompatibleBackend, load_llm
 from ranker.refit import RefitPolicy, RefitResult
+from ranker.taste import FactorEffect, TasteFindings, Trust
 from ranker.votes import CaptionVotes, ContestVotes, RankerInputError
 from ranker.worker import AsyncLLM, AsyncRanker, ModelWorker
 
@@ -29,6 +31,9 @@ __all__ = [
     "AsyncRanker",
     "CaptionVotes",
     "ContestVotes",
+    "FactorEffect",
+    "Joke",
+    "JokeRun",
     "LLMBackend",
     "LLMError",
     "LlamaCppBackend",
@@ -40,9 +45,14 @@ __all__ = [
     "RefitPolicy",
     "RefitResult",
     "SentenceEncoder",
+    "TasteFindings",
+    "Trust",
     "base_adapter_path",
+    "generate_jokes",
     "load_adapter",
     "load_llm",
+    "pick_examples",
     "ranking_from_scores",
+    "sanitize_topic",
     "save_adapter",
 ]

@@ -25,8 +25,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ranker.adapter import Adapter
 from ranker.calibration import ReliabilityBin, reliability_table
-from ranker.pairs import PairSet
+from ranker.pairs import PairSet, clear_pairs, contest_offsets
+from ranker.votes import ContestVotes
+
+MIN_REPORT_PAIRS = 30
+MIN_REPORT_CONTESTS = 3
 
 FORM_FACTORS = (
     "length (words)",
@@ -242,3 +247,70 @@ def trust(
         tuple(table),
         error,
     )
+
+
+@dataclass(frozen=True)
+class TasteFindings:
+    """A community's taste report: factor effects, trust in the AI, and what they rest on."""
+
+    effects: list[FactorEffect]
+    trust: Trust
+    pairs: int
+    contests: int
+
+
+@dataclass(frozen=True)
+class TasteInputs:
+    """A community's contests ready for :func:`measure_taste` (see ``AsyncRanker.taste``)."""
+
+    contests: list[ContestVotes]
+    crowd_best: list[int]  # per contest, the position of the crowd's winner
+    pairs: PairSet
+
+
+def taste_inputs(
+    contests: Sequence[ContestVotes], crowd_best: Sequence[int], z: float, prior_votes: float
+) -> TasteInputs | None:
+    """The contests of two or more captions and their clear pairs; None while there are too few
+    for a report (``MIN_REPORT_PAIRS`` pairs in ``MIN_REPORT_CONTESTS`` contests)."""
+    kept = [(c, b) for c, b in zip(contests, crowd_best, strict=True) if len(c.captions) >= 2]
+    data = [c for c, _ in kept]
+    pairs = clear_pairs(data, z=z, prior_votes=prior_votes)
+    if len(pairs) < MIN_REPORT_PAIRS or len(data) < MIN_REPORT_CONTESTS:
+        return None
+    return TasteInputs(data, [b for _, b in kept], pairs)
+
+
+def measure_taste(
+    inputs: TasteInputs,
+    embeddings: np.ndarray,
+    described: np.ndarray,
+    scores: np.ndarray,
+    adapter: Adapter,
+) -> TasteFindings:
+    """The factor effects and the trust figures from the captions' embeddings and scores.
+
+    ``described`` holds one embedding per contest of its description (ignored for a contest
+    without one, whose captions' centroid stands in as the reference for "surprise").
+    """
+    data = inputs.contests
+    offsets = contest_offsets(data)
+    reference = np.vstack(
+        [
+            np.repeat(
+                described[i : i + 1] if c.description else embeddings[a:b].mean(0, keepdims=True),
+                b - a,
+                0,
+            )
+            for i, (c, a, b) in enumerate(zip(data, offsets[:-1], offsets[1:], strict=True))
+        ]
+    )
+    crowd_best = [int(a) + best for a, best in zip(offsets[:-1], inputs.crowd_best, strict=True)]
+    learned_from = {*adapter.training_contests, *adapter.calibration_contests}
+    unseen = np.array([str(c.contest) not in learned_from for c in data])
+    rng = np.random.default_rng(0)
+    texts = [c.caption for contest in data for c in contest.captions]
+    names, factors = caption_factors(texts, embeddings, reference, n_topics=4, rng=rng)
+    effects = factor_effects(names, factors, inputs.pairs, scores, rng)
+    held_out = trust(scores, inputs.pairs, crowd_best, offsets, adapter.temperature, unseen)
+    return TasteFindings(effects, held_out, len(inputs.pairs), len(data))

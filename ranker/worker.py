@@ -20,6 +20,7 @@ from ranker.adapter import Adapter
 from ranker.core import AIRanking, Ranker, ScoreRequest, checked_captions, ranking_from_scores
 from ranker.llm import LLMBackend
 from ranker.refit import RefitPolicy, RefitResult, refit_adapter
+from ranker.taste import TasteFindings, measure_taste, taste_inputs
 from ranker.votes import ContestVotes
 
 T = TypeVar("T")
@@ -139,6 +140,30 @@ class AsyncRanker:
         features = await self._encoder_worker.run(self.ranker.features, contests)
         return await self._training_worker.run(
             refit_adapter, contests, features, current, self.ranker.spec, policy
+        )
+
+    async def taste(
+        self,
+        contests: Sequence[ContestVotes],
+        crowd_best: Sequence[int],
+        adapter: Adapter | None = None,
+        policy: RefitPolicy | None = None,
+    ) -> TasteFindings | None:
+        """What the contests' votes reward and how far to trust ``adapter`` (see ``ranker.taste``);
+        None while there are too few clear preferences. ``crowd_best`` gives, per contest, the
+        position of the caption the crowd ranked first."""
+        adapter, policy = adapter or self.ranker.adapter, policy or RefitPolicy()
+        inputs = taste_inputs(contests, crowd_best, policy.z, policy.prior_votes)
+        if inputs is None:
+            return None
+        texts = [c.caption for contest in inputs.contests for c in contest.captions]
+        embeddings = await self.embed(texts)
+        described = await self.embed([c.description or "." for c in inputs.contests])
+        scores = np.concatenate(
+            [await self.score(c.description, c.texts, adapter) for c in inputs.contests]
+        )
+        return await self._training_worker.run(
+            measure_taste, inputs, embeddings, described, scores, adapter
         )
 
     async def aclose(self) -> None:

@@ -7,7 +7,8 @@ from datetime import datetime
 from sqlite_utils import Database
 
 from storage.db import to_iso
-from storage.models import Contest
+from storage.models import Contest, RatingCounts
+from storage.votes import count_columns
 
 _COLUMNS = (
     "id, guild_id, day, prompt_id, season_id, phase, opens_at, voting_at, closes_at, "
@@ -147,11 +148,11 @@ def reopen_voting(db: Database, contest_id: int, closes_at: datetime) -> None:
 
 def closed_contest_votes(db: Database, guild_id: int) -> list[dict]:
     """Per closed contest of the guild, oldest first: its day, prompt description, and each live
-    entry's text with its rating counts, in the layout the ranker learns from."""
+    entry's text with its :class:`RatingCounts`."""
     rows = db.query(
-        "SELECT c.id AS contest_id, c.day, coalesce(p.description, '') AS description, e.text,"
-        " sum(v.rating = 3) AS funny, sum(v.rating = 2) AS somewhat_funny, sum(v.rating = 1) AS unfunny"
-        " FROM contests c JOIN entries e ON e.contest_id = c.id AND e.status = 'active'"
+        "SELECT c.id AS contest_id, c.day, coalesce(p.description, '') AS description, e.text, "
+        + count_columns()
+        + " FROM contests c JOIN entries e ON e.contest_id = c.id AND e.status = 'active'"
         " LEFT JOIN prompts p ON p.id = c.prompt_id LEFT JOIN votes v ON v.entry_id = e.id"
         " WHERE c.guild_id = ? AND c.phase = 'closed' GROUP BY e.id ORDER BY c.day, c.id, e.id",
         [guild_id],
@@ -167,7 +168,6 @@ def closed_contest_votes(db: Database, guild_id: int) -> list[dict]:
                 "captions": [],
             },
         )
-        contest["captions"].append(
-            (row["text"], row["funny"] or 0, row["somewhat_funny"] or 0, row["unfunny"] or 0)
-        )
+        counts = RatingCounts(*(row[name] for name in RatingCounts._fields))
+        contest["captions"].append((row["text"], counts))
     return list(contests.values())

@@ -8,6 +8,9 @@ import json
 
 from sqlite_utils import Database
 
+from storage.models import RatingCounts
+from storage.votes import count_columns
+
 EXPORT_COLUMNS = [
     "contest_id",
     "day",
@@ -18,9 +21,7 @@ EXPORT_COLUMNS = [
     "text",
     "status",
     "reason",
-    "funny",
-    "somewhat_funny",
-    "unfunny",
+    *RatingCounts._fields,
     "votes",
     "rank",
     "points",
@@ -31,9 +32,9 @@ def guild_rows(db: Database, guild_id: int, *, season_id: int | None = None) -> 
     """One row per entry of the guild's contests, with its vote counts and final placing."""
     sql = (
         "SELECT c.id AS contest_id, c.day, c.phase, e.id AS entry_id, e.number, e.author_id,"
-        " e.text, e.status, e.reason,"
-        " sum(v.rating = 3) AS funny, sum(v.rating = 2) AS somewhat_funny,"
-        " sum(v.rating = 1) AS unfunny, count(v.id) AS votes, p.rank, p.points"
+        " e.text, e.status, e.reason, "
+        + count_columns()
+        + ", count(v.id) AS votes, p.rank, p.points"
         " FROM contests c JOIN entries e ON e.contest_id = c.id"
         " LEFT JOIN votes v ON v.entry_id = e.id"
         " LEFT JOIN placements p ON p.entry_id = e.id AND p.contest_id = c.id"
@@ -43,12 +44,7 @@ def guild_rows(db: Database, guild_id: int, *, season_id: int | None = None) -> 
     if season_id is not None:
         sql, params = sql + " AND c.season_id = ?", [*params, season_id]
     sql += " GROUP BY e.id ORDER BY c.day, e.id"
-    rows = []
-    for row in db.query(sql, params):
-        for count in ("funny", "somewhat_funny", "unfunny"):
-            row[count] = row[count] or 0
-        rows.append(row)
-    return rows
+    return list(db.query(sql, params))
 
 
 def export_guild(db: Database, guild_id: int, fmt: str, *, season_id: int | None = None) -> str:

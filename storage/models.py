@@ -4,9 +4,60 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 from datetime import datetime
-from typing import Any, Self
+from enum import IntEnum
+from typing import Any, NamedTuple, Self
 
 from storage.db import from_iso
+
+
+class Rating(IntEnum):
+    """One member's rating of one caption: the stored value, the emoji that casts it and its label.
+
+    Iterating gives the one order used everywhere — funny, somewhat funny, unfunny — the order of
+    :class:`RatingCounts`, of the emoji under each entry and of NYCCC's vote columns.
+    """
+
+    FUNNY = 3
+    SOMEWHAT_FUNNY = 2
+    UNFUNNY = 1
+
+    @property
+    def emoji(self) -> str:
+        return _EMOJI[self]
+
+    @property
+    def label(self) -> str:
+        return _LABELS[self]
+
+    @classmethod
+    def from_emoji(cls, emoji: str) -> Rating | None:
+        """The rating an emoji casts, or None for any other emoji."""
+        return _BY_EMOJI.get(emoji)
+
+
+_EMOJI = {Rating.FUNNY: "😂", Rating.SOMEWHAT_FUNNY: "🙂", Rating.UNFUNNY: "😐"}
+_LABELS = {Rating.FUNNY: "Funny", Rating.SOMEWHAT_FUNNY: "Somewhat", Rating.UNFUNNY: "Not funny"}
+_BY_EMOJI = {emoji: rating for rating, emoji in _EMOJI.items()}
+
+
+class RatingCounts(NamedTuple):
+    """How many ratings of each kind an entry has, in :class:`Rating` order."""
+
+    funny: int = 0
+    somewhat_funny: int = 0
+    unfunny: int = 0
+
+    @property
+    def votes(self) -> int:
+        return self.funny + self.somewhat_funny + self.unfunny
+
+    @property
+    def total(self) -> int:
+        """The sum of the rating values (3 per funny, 2 per somewhat, 1 per unfunny)."""
+        return sum(rating * count for rating, count in self.by_rating())
+
+    def by_rating(self) -> list[tuple[Rating, int]]:
+        return list(zip(Rating, self, strict=True))
 
 
 class _Record:

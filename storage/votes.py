@@ -9,13 +9,25 @@ from datetime import datetime
 from sqlite_utils import Database
 
 from storage.db import to_iso, transaction
+from storage.models import Rating, RatingCounts
+
+
+def count_columns(votes_alias: str = "v") -> str:
+    """SQL for one entry's rating counts, in :class:`RatingCounts` order and with its field
+    names (``funny, somewhat_funny, unfunny``); the votes table is ``votes_alias``."""
+    return ", ".join(
+        f"coalesce(sum({votes_alias}.rating = {rating.value}), 0) AS {name}"
+        for rating, name in zip(Rating, RatingCounts._fields, strict=True)
+    )
 
 
 @dataclass(frozen=True)
-class Rating:
+class Vote:
+    """One stored rating: who rated which entry how, by emoji or ballot."""
+
     entry_id: int
     voter_id: int
-    rating: int
+    rating: Rating
     source: str
 
 
@@ -48,7 +60,7 @@ def remove_vote(db: Database, entry_id: int, voter_id: int, rating: int | None =
     return cursor.rowcount > 0
 
 
-def contest_ratings(db: Database, contest_id: int, *, source: str | None = None) -> list[Rating]:
+def contest_ratings(db: Database, contest_id: int, *, source: str | None = None) -> list[Vote]:
     """Every rating on the contest's entries (live or not), optionally of one source."""
     sql = (
         "SELECT v.entry_id, v.voter_id, v.rating, v.source FROM votes v"
@@ -57,25 +69,26 @@ def contest_ratings(db: Database, contest_id: int, *, source: str | None = None)
     params: list = [contest_id]
     if source is not None:
         sql, params = sql + " AND v.source = ?", [*params, source]
-    return [Rating(*row) for row in db.execute(sql + " ORDER BY v.id", params).fetchall()]
+    rows = db.execute(sql + " ORDER BY v.id", params).fetchall()
+    return [Vote(entry, voter, Rating(rating), source) for entry, voter, rating, source in rows]
 
 
-def rating_counts(db: Database, contest_id: int) -> dict[int, tuple[int, int, int]]:
-    """Per entry of the contest, how many 😐, 🙂 and 😂 ratings it has (counted by SQLite).
+def rating_counts(db: Database, contest_id: int) -> dict[int, RatingCounts]:
+    """Per entry of the contest (that has any), its rating counts (counted by SQLite).
 
     What choosing the next ballot caption needs on every button press: building every
-    :class:`Rating` of a large contest instead grows each press with the contest's size.
+    :class:`Vote` of a large contest instead grows each press with the contest's size.
     """
     rows = db.execute(
-        "SELECT v.entry_id, sum(v.rating = 1), sum(v.rating = 2), sum(v.rating = 3) FROM votes v"
+        f"SELECT v.entry_id, {count_columns()} FROM votes v"
         " JOIN entries e ON e.id = v.entry_id WHERE e.contest_id = ? GROUP BY v.entry_id",
         [contest_id],
     ).fetchall()
-    return {row[0]: (row[1], row[2], row[3]) for row in rows}
+    return {entry_id: RatingCounts(*counts) for entry_id, *counts in rows}
 
 
 def replace_emoji_votes(
-    db: Database, contest_id: int, observed: Iterable[Rating], now: datetime
+    db: Database, contest_id: int, observed: Iterable[Vote], now: datetime
 ) -> tuple[int, int]:
     """Make the contest's emoji votes equal to what the reactions show now; returns (upserted, deleted).
 

@@ -21,7 +21,7 @@ class Captions(
 ):
     def __init__(self, bot: PunchlineBot) -> None:
         self.bot = bot
-        self.engine = bot.engine
+        self.ctx = bot.context
 
     @app_commands.command(name="submit", description="Submit your caption for today's prompt")
     @app_commands.describe(text="Your caption (up to 300 characters)")
@@ -31,7 +31,7 @@ class Captions(
         self, interaction: discord.Interaction, text: app_commands.Range[str, 1, RAW_LIMIT]
     ) -> None:
         entry, replaced = await submissions.submit_caption(
-            self.engine, interaction.guild_id, interaction.user.id, text
+            self.ctx, interaction.guild_id, interaction.user.id, text
         )
         note = (
             f" It replaces your earlier caption “{quote_caption(replaced.text)}”."
@@ -56,7 +56,7 @@ class Captions(
         entry: int | None = None,
     ) -> None:
         changed = await submissions.change_entry(
-            self.engine, interaction.guild_id, interaction.user.id, entry, text
+            self.ctx, interaction.guild_id, interaction.user.id, entry, text
         )
         await reply(interaction, f"✏️ Updated: “{quote_caption(changed.text)}”.")
 
@@ -65,7 +65,7 @@ class Captions(
     @app_commands.guild_only()
     async def withdraw(self, interaction: discord.Interaction, entry: int | None = None) -> None:
         gone = await submissions.change_entry(
-            self.engine, interaction.guild_id, interaction.user.id, entry, None
+            self.ctx, interaction.guild_id, interaction.user.id, entry, None
         )
         await reply(
             interaction, f"🗑️ Withdrawn: “{quote_caption(gone.text)}”. You can submit another."
@@ -76,7 +76,7 @@ class Captions(
     async def own_entries(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[int]]:
-        contest = await self.engine.current_contest(interaction.guild_id)
+        contest = await self.bot.context.current_contest(interaction.guild_id)
         if contest is None:
             return []
         mine = await self.bot.store.call(entries.author_entries, contest.id, interaction.user.id)
@@ -97,7 +97,7 @@ class Captions(
     @app_commands.command(name="mine", description="Your captions in today's contest")
     @app_commands.guild_only()
     async def mine(self, interaction: discord.Interaction) -> None:
-        contest = await self.engine.current_contest(interaction.guild_id)
+        contest = await self.bot.context.current_contest(interaction.guild_id)
         if contest is None:
             await reply(interaction, "There's no contest running right now.")
             return

@@ -13,11 +13,9 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot import controls
 from bot.app import PunchlineBot, reply
 from bot.checks import moderator_only
-from bot.engine import schedule_of
-from bot.rules.schedule import Phase, Schedule, next_opening, validate_schedule
+from bot.rules.schedule import Phase, Schedule, next_opening, schedule_of, validate_schedule
 from bot.text import timestamp
 from storage import audit, contests, entries, guilds, votes
 
@@ -39,7 +37,7 @@ class Contest(
     ) -> None:
         """Validate and store a schedule (plus ``more`` settings), audit it, re-arm the daily post."""
         validate_schedule(schedule)
-        now = self.engine.clock.now()
+        now = self.bot.clock.now()
         settings = await self.bot.store.call(
             guilds.update_settings,
             interaction.guild_id,
@@ -88,7 +86,7 @@ class Contest(
         schedule = Schedule(
             timezone.strip(), post_time.strip(), submission_minutes * 60, voting_minutes * 60
         )
-        now = self.engine.clock.now()
+        now = self.bot.clock.now()
         await self._save_schedule(
             interaction, schedule, "contest.setup", channel_id=channel.id, enabled=1
         )
@@ -133,7 +131,7 @@ class Contest(
         submission_minutes: app_commands.Range[int, 1, 1380] | None = None,
         voting_minutes: app_commands.Range[int, 1, 1380] | None = None,
     ) -> None:
-        current = await self.engine.settings(interaction.guild_id)
+        current = await self.bot.context.guild_settings(interaction.guild_id)
         if current is None or current.channel_id is None:
             await reply(interaction, "Set the contest up first with **/contest setup**.")
             return
@@ -143,7 +141,7 @@ class Contest(
             submission_minutes * 60 if submission_minutes else current.submission_seconds,
             voting_minutes * 60 if voting_minutes else current.voting_seconds,
         )
-        now = self.engine.clock.now()
+        now = self.bot.clock.now()
         await self._save_schedule(interaction, schedule, "contest.schedule")
         when = next_opening(now, schedule)
         await reply(
@@ -167,9 +165,7 @@ class Contest(
     @moderator_only()
     async def start(self, interaction: discord.Interaction) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
-        contest, created = await controls.start_now(
-            self.engine, interaction.guild_id, interaction.user.id
-        )
+        contest, created = await self.engine.start_now(interaction.guild_id, interaction.user.id)
         if created:
             await reply(
                 interaction,
@@ -187,9 +183,7 @@ class Contest(
     @moderator_only()
     async def close(self, interaction: discord.Interaction) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
-        phase, done = await controls.end_phase_now(
-            self.engine, interaction.guild_id, interaction.user.id
-        )
+        phase, done = await self.engine.end_phase_now(interaction.guild_id, interaction.user.id)
         if not done:
             await reply(
                 interaction, "Discord didn't take every step just now; I'll finish it in a minute."
@@ -206,9 +200,7 @@ class Contest(
     async def extend(
         self, interaction: discord.Interaction, minutes: app_commands.Range[int, 1, 720]
     ) -> None:
-        contest = await controls.extend(
-            self.engine, interaction.guild_id, minutes, interaction.user.id
-        )
+        contest = await self.engine.extend(interaction.guild_id, minutes, interaction.user.id)
         deadline = contest.voting_at if contest.phase == "submissions" else contest.closes_at
         await reply(
             interaction,
@@ -222,9 +214,7 @@ class Contest(
     async def reopen(
         self, interaction: discord.Interaction, minutes: app_commands.Range[int, 1, 720] = 60
     ) -> None:
-        contest = await controls.reopen(
-            self.engine, interaction.guild_id, minutes, interaction.user.id
-        )
+        contest = await self.engine.reopen(interaction.guild_id, minutes, interaction.user.id)
         await reply(
             interaction,
             f"🔁 Voting on {contest.day} is open again until {timestamp(contest.closes_at)}; "
@@ -246,7 +236,7 @@ class Contest(
     @app_commands.guild_only()
     @moderator_only()
     async def mode(self, interaction: discord.Interaction, mode: str) -> None:
-        now = self.engine.clock.now()
+        now = self.bot.clock.now()
         await self.bot.store.call(guilds.update_settings, interaction.guild_id, now, vote_mode=mode)
         await self.bot.store.call(
             audit.log_action,
@@ -274,7 +264,7 @@ class Contest(
         moderator: discord.Role | None = None,
         champion: discord.Role | None = None,
     ) -> None:
-        now = self.engine.clock.now()
+        now = self.bot.clock.now()
         await self.bot.store.call(
             guilds.update_settings,
             interaction.guild_id,
@@ -301,7 +291,7 @@ class Contest(
     @app_commands.command(name="status", description="Today's contest: phase, deadlines, entries")
     @app_commands.guild_only()
     async def status(self, interaction: discord.Interaction) -> None:
-        settings = await self.engine.settings(interaction.guild_id)
+        settings = await self.bot.context.guild_settings(interaction.guild_id)
         if settings is None or settings.channel_id is None:
             await reply(
                 interaction,
@@ -309,7 +299,7 @@ class Contest(
             )
             return
         contest = await self.bot.store.call(contests.latest_contest, interaction.guild_id)
-        upcoming = next_opening(self.engine.clock.now(), schedule_of(settings))
+        upcoming = next_opening(self.bot.clock.now(), schedule_of(settings))
         lines = [
             f"Channel <#{settings.channel_id}> · daily at {settings.post_time} {settings.timezone}"
         ]

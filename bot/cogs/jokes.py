@@ -14,7 +14,7 @@ from discord.ext import commands
 
 from bot.app import PunchlineBot, reply
 from bot.text import NO_PINGS, quote_caption
-from ranker.jokes import Joke, JokeRun, sanitize_topic
+from ranker import Joke, JokeRun, sanitize_topic
 from storage import contests, jokes, prompts
 
 SESSIONS_KEPT = 500
@@ -70,7 +70,7 @@ class Jokes(commands.Cog):
     async def serve(
         self, interaction: discord.Interaction, kind: str, topic: str, scene: str
     ) -> None:
-        if self.bot.ai is None or self.bot.ai.llm is None:
+        if self.bot.ai is None or not self.bot.ai.writes_jokes:
             await reply(
                 interaction, "Joke generation is off on this bot (no language model is loaded)."
             )
@@ -112,7 +112,7 @@ class Jokes(commands.Cog):
             topic=session.topic or None,
             text=joke.text,
             score=joke.score,
-            now=self.bot.engine.clock.now(),
+            now=self.bot.clock.now(),
         )
         view = discord.ui.View(timeout=None)
         if session.remaining:

@@ -61,7 +61,9 @@ class Leaderboard(commands.Cog):
         )
         ordered = order_standings(table, by)[:SHOWN]
         title = f"{season[1] if season else 'All time'} · by {'points' if by == 'points' else 'average placing'}"
-        names = [await self.bot.display_name(interaction.guild_id, s.author_id) for s in ordered]
+        names = [
+            await self.bot.context.display_name(interaction.guild_id, s.author_id) for s in ordered
+        ]
         rows = [
             (
                 name,
@@ -118,7 +120,7 @@ class Leaderboard(commands.Cog):
         self, interaction: discord.Interaction, name: app_commands.Range[str, 1, 60]
     ) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
-        now = self.bot.engine.clock.now()
+        now = self.bot.clock.now()
         previous = await self.store.call(seasons.current_season, interaction.guild_id)
         new_id, ended = await self.store.call(seasons.start_season, interaction.guild_id, name, now)
         await self.store.call(
@@ -138,11 +140,11 @@ class Leaderboard(commands.Cog):
 
     async def _announce_champion(self, guild: discord.Guild, season: tuple[int, str]) -> None:
         table = await self.store.call(seasons.standings, guild.id, season_id=season[0])
-        settings = await self.bot.engine.settings(guild.id)
+        settings = await self.bot.context.guild_settings(guild.id)
         if not table or settings is None or settings.channel_id is None:
             return
         champion = table[0]
-        channel = await self.bot.engine.channel(settings.channel_id)
+        channel = await self.bot.context.channel(settings.channel_id)
         await channel.send(
             f"👑 Season **{discord.utils.escape_markdown(season[1])}** is over! Champion: "
             f"<@{champion.author_id}> with {champion.points} points and {champion.wins} win(s).",

@@ -25,7 +25,6 @@ class Moderation(
     def __init__(self, bot: PunchlineBot) -> None:
         self.bot = bot
         self.store = bot.store
-        self.engine = bot.engine
 
     @app_commands.command(name="disqualify", description="Remove an entry from the running contest")
     @app_commands.describe(entry="The entry", reason="Why (shown to its author)")
@@ -33,7 +32,7 @@ class Moderation(
     async def disqualify(
         self, interaction: discord.Interaction, entry: int, reason: app_commands.Range[str, 1, 300]
     ) -> None:
-        contest = await self.engine.current_contest(interaction.guild_id)
+        contest = await self.bot.context.current_contest(interaction.guild_id)
         found = await self.store.call(entries.get_entry, entry)
         if (
             contest is None
@@ -43,7 +42,7 @@ class Moderation(
         ):
             await reply(interaction, "That isn't a live entry of the running contest.")
             return
-        now = self.engine.clock.now()
+        now = self.bot.clock.now()
         await self.store.call(entries.set_status, found.id, "disqualified", reason, now)
         await self.store.call(
             audit.log_action,
@@ -69,7 +68,7 @@ class Moderation(
     async def live_entries(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[int]]:
-        contest = await self.engine.current_contest(interaction.guild_id)
+        contest = await self.bot.context.current_contest(interaction.guild_id)
         if contest is None:
             return []
         live = await self.store.call(entries.contest_entries, contest.id)
@@ -89,7 +88,7 @@ class Moderation(
         member: discord.Member,
         reason: app_commands.Range[str, 1, 300] | None = None,
     ) -> None:
-        now = self.engine.clock.now()
+        now = self.bot.clock.now()
         await self.store.call(
             guilds.ban_member, interaction.guild_id, member.id, interaction.user.id, reason, now
         )
@@ -115,7 +114,7 @@ class Moderation(
             "member.unban",
             f"user:{member.id}",
             {"was_banned": lifted},
-            now=self.engine.clock.now(),
+            now=self.bot.clock.now(),
         )
         await reply(
             interaction,
@@ -139,7 +138,7 @@ class Moderation(
             "data.export",
             None,
             {"season": season},
-            now=self.engine.clock.now(),
+            now=self.bot.clock.now(),
         )
         name = f"punchline-{interaction.guild_id}{f'-season-{season}' if season else ''}.csv"
         await interaction.followup.send(
@@ -181,7 +180,7 @@ class Moderation(
             interaction.guild_id,
             term.strip(),
             interaction.user.id,
-            self.engine.clock.now(),
+            self.bot.clock.now(),
         )
         await self.store.call(
             audit.log_action,
@@ -190,7 +189,7 @@ class Moderation(
             "joke.block",
             None,
             {"added": added},
-            now=self.engine.clock.now(),
+            now=self.bot.clock.now(),
         )
         await reply(
             interaction,

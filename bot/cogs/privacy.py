@@ -51,7 +51,7 @@ class EraseButton(
             "privacy.erase",
             "user:erased",
             counts,
-            now=bot.engine.clock.now(),
+            now=bot.clock.now(),
         )
         summary = ", ".join(f"{n} {what.replace('_', ' ')}" for what, n in counts.items())
         await interaction.response.edit_message(content=f"🧹 Done: {summary}.", view=None)

@@ -45,7 +45,7 @@ class Prompts(
                 f"That file is {image.size / 2**20:.1f} MB; the limit is {MAX_UPLOAD_BYTES // 2**20} MB."
             )
         prepared = await asyncio.to_thread(prepare_prompt_image, await image.read())
-        now = self.bot.engine.clock.now()
+        now = self.bot.clock.now()
         prompt, created = await self.store.call(
             prompts.add_prompt,
             interaction.guild_id,
@@ -122,7 +122,7 @@ class Prompts(
                 interaction.user.id,
                 "prompt.remove",
                 f"prompt:{prompt}",
-                now=self.bot.engine.clock.now(),
+                now=self.bot.clock.now(),
             )
         await reply(
             interaction,
@@ -145,7 +145,7 @@ class Prompts(
                 interaction.user.id,
                 "prompt.next",
                 f"prompt:{prompt}",
-                now=self.bot.engine.clock.now(),
+                now=self.bot.clock.now(),
             )
         upcoming = await self.store.call(prompts.next_prompt, interaction.guild_id)
         if upcoming is None:

@@ -57,7 +57,7 @@ class Ranker(
         history = await self.bot.store.call(adapters.adapter_history, interaction.guild_id)
         recent = await self.bot.store.call(audit.recent_actions, interaction.guild_id, limit=200)
         refits = [a for a in recent if a.action == "ranker.refit"]
-        week_ago = self.bot.engine.clock.now() - FAILURES_SHOWN_FOR
+        week_ago = self.bot.clock.now() - FAILURES_SHOWN_FOR
         failures = [a for a in recent if a.action == "ranker.unavailable" and a.at > week_ago]
         lines = []
         if active is None:
@@ -118,7 +118,7 @@ class Ranker(
         if enabled and self.bot.ai is None:
             await reply(interaction, "The AI ranker is off on this bot, so there is no report.")
             return
-        settings = await self.bot.engine.settings(interaction.guild_id)
+        settings = await self.bot.context.guild_settings(interaction.guild_id)
         if enabled and (settings is None or settings.channel_id is None or not settings.enabled):
             await reply(
                 interaction,
@@ -126,7 +126,7 @@ class Ranker(
                 "(or is paused): run `/contest setup` first, then turn this on.",
             )
             return
-        now = self.bot.engine.clock.now()
+        now = self.bot.clock.now()
         await self.bot.store.call(
             guilds.update_settings, interaction.guild_id, now, weekly_report=int(enabled)
         )
@@ -160,7 +160,7 @@ class Ranker(
             "ranker.rollback",
             None,
             {"now": now_active.version if now_active else "base"},
-            now=self.bot.engine.clock.now(),
+            now=self.bot.clock.now(),
         )
         await reply(
             interaction,

@@ -24,23 +24,24 @@ Ties in the contender order are broken at random. Given the same state and the s
 
 from __future__ import annotations
 
-import math
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot.rules.tally import PRIOR_VOTES, EntryRatings, Z, contest_prior
+from bot.rules.tally import EntryRatings, Z, contest_prior, shrunk_mean
+from storage.models import RatingCounts
 
 UCB_Z = 2.0
+NO_RATINGS = RatingCounts()
 
 
 @dataclass(frozen=True)
 class BallotEntry:
-    """An entry's state in ballot mode: ``counts`` is (not funny, somewhat, funny)."""
+    """An entry's state in ballot mode."""
 
     entry_id: int
     author_id: int
-    counts: tuple[int, int, int] = (0, 0, 0)
+    counts: RatingCounts = NO_RATINGS
     exposures: int = 0
 
     @property
@@ -61,9 +62,7 @@ def contender_order(entries: Sequence[BallotEntry], rng: random.Random) -> list[
     leader_key: dict[int, tuple[float, float, int, int]] = {}
     upper: dict[int, float] = {}
     for order, entry in enumerate(ratings):
-        weight = entry.votes + PRIOR_VOTES
-        posterior = (entry.total + PRIOR_VOTES * prior_mean) / weight
-        spread = math.sqrt(variance / weight)
+        posterior, spread = shrunk_mean(entry.counts, prior_mean, variance)
         lower = posterior - Z * spread
         leader_key[entry.entry_id] = (-round(lower, 9), -round(posterior, 9), -entry.votes, order)
         upper[entry.entry_id] = round(posterior + UCB_Z * spread, 9)

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
+from typing import Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 DAY = timedelta(days=1)
@@ -64,6 +65,22 @@ class Schedule:
     @property
     def voting(self) -> timedelta:
         return timedelta(seconds=self.voting_seconds)
+
+
+class ScheduleSettings(Protocol):
+    """The guild settings a schedule is read from (``storage.models.GuildSettings``)."""
+
+    timezone: str
+    post_time: str
+    submission_seconds: int
+    voting_seconds: int
+
+
+def schedule_of(settings: ScheduleSettings) -> Schedule:
+    """A guild's schedule from its settings."""
+    return Schedule(
+        settings.timezone, settings.post_time, settings.submission_seconds, settings.voting_seconds
+    )
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """How ratings become a ranking, and how rankings become season points.
 
-Each entry's ratings (1 not funny · 2 somewhat · 3 funny) are summarised NYCCC-style by their
+Each entry's ratings (3 funny · 2 somewhat · 1 not funny, :class:`~storage.models.Rating`) are summarised NYCCC-style by their
 mean, shrunk toward the contest's mean by a prior worth ``PRIOR_VOTES`` ratings, and ordered by
 a lower credible bound — posterior mean minus ``Z`` posterior standard deviations. An entry with
 one 😂 is therefore uncertain and ranks below an entry with forty mostly-good ratings.
@@ -16,6 +16,8 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from storage.models import RatingCounts
+
 PRIOR_VOTES = 3.0
 Z = 1.0
 DEFAULT_MEAN = 2.0
@@ -27,19 +29,19 @@ POINTS_FOR_TAKING_PART = 1
 
 @dataclass(frozen=True)
 class EntryRatings:
-    """An entry's ratings: ``counts`` is (not funny, somewhat, funny)."""
+    """An entry's ratings."""
 
     entry_id: int
     author_id: int
-    counts: tuple[int, int, int]
+    counts: RatingCounts
 
     @property
     def votes(self) -> int:
-        return sum(self.counts)
+        return self.counts.votes
 
     @property
     def total(self) -> int:
-        return self.counts[0] + 2 * self.counts[1] + 3 * self.counts[2]
+        return self.counts.total
 
 
 @dataclass(frozen=True)
@@ -48,7 +50,7 @@ class TallyLine:
     author_id: int
     rank: int
     votes: int
-    counts: tuple[int, int, int]
+    counts: RatingCounts
     mean: float  # raw mean rating (prior mean when no votes)
     posterior_mean: float
     lower_bound: float
@@ -63,9 +65,7 @@ def contest_prior(entries: Sequence[EntryRatings]) -> tuple[float, float]:
     mean = sum(e.total for e in entries) / n
     if n < 2:
         return mean, DEFAULT_VARIANCE
-    squares = sum(
-        c * (r - mean) ** 2 for e in entries for r, c in zip((1, 2, 3), e.counts, strict=True)
-    )
+    squares = sum(c * (r - mean) ** 2 for e in entries for r, c in e.counts.by_rating())
     return mean, max(squares / (n - 1), MIN_VARIANCE)
 
 
@@ -74,9 +74,8 @@ def tally_contest(entries: Sequence[EntryRatings]) -> list[TallyLine]:
     prior_mean, variance = contest_prior(entries)
     scored = []
     for order, entry in enumerate(entries):
-        weight = entry.votes + PRIOR_VOTES
-        posterior = (entry.total + PRIOR_VOTES * prior_mean) / weight
-        lower = posterior - Z * math.sqrt(variance / weight)
+        posterior, spread = shrunk_mean(entry.counts, prior_mean, variance)
+        lower = posterior - Z * spread
         mean = entry.total / entry.votes if entry.votes else prior_mean
         key = (-round(lower, 9), -round(posterior, 9), -entry.votes, order)
         scored.append((key, entry, mean, posterior, lower))
@@ -95,6 +94,13 @@ def tally_contest(entries: Sequence[EntryRatings]) -> list[TallyLine]:
         )
         for rank, (_, entry, mean, posterior, lower) in enumerate(scored, start=1)
     ]
+
+
+def shrunk_mean(counts: RatingCounts, prior_mean: float, variance: float) -> tuple[float, float]:
+    """(posterior mean, posterior standard deviation) of an entry's rating: its mean shrunk
+    toward the contest's ``prior_mean`` by ``PRIOR_VOTES`` pseudo-ratings."""
+    weight = counts.votes + PRIOR_VOTES
+    return (counts.total + PRIOR_VOTES * prior_mean) / weight, math.sqrt(variance / weight)
 
 
 def season_points(rank: int, votes: int) -> int:

@@ -1,15 +1,28 @@
-"""Who may rate which entry, and what each emoji means."""
+"""Who may rate which entry. (What each emoji means is :class:`storage.models.Rating`.)"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from bot.rules.schedule import Phase
 
-FUNNY, SOMEWHAT, NOT_FUNNY = 3, 2, 1
-EMOJI_RATINGS: dict[str, int] = {"😂": FUNNY, "🙂": SOMEWHAT, "😐": NOT_FUNNY}
-RATING_EMOJI: dict[int, str] = {rating: emoji for emoji, rating in EMOJI_RATINGS.items()}
+
+class GateSettings(Protocol):
+    """The guild settings the vote gates are read from (``storage.models.GuildSettings``)."""
+
+    min_account_age_days: int
+    min_member_days: int
+
+
+class ContestPhase(Protocol):
+    phase: str
+
+
+class RatedEntry(Protocol):
+    author_id: int
+    status: str
 
 
 @dataclass(frozen=True)
@@ -60,6 +73,34 @@ def check_vote(
         raise VoteRefused(
             f"You must have been in this server for {_days(gates.min_membership)} to vote."
         )
+
+
+def gates_of(settings: GateSettings | None) -> VoteGates:
+    """The guild's vote gates; none for a guild without settings."""
+    if settings is None:
+        return VoteGates()
+    return VoteGates(
+        timedelta(days=settings.min_account_age_days), timedelta(days=settings.min_member_days)
+    )
+
+
+def check_voter(
+    contest: ContestPhase,
+    entry: RatedEntry,
+    voter: Voter,
+    settings: GateSettings | None,
+    now: datetime,
+) -> None:
+    """Raise :class:`VoteRefused` when ``voter`` may not rate ``entry`` now: the contest's phase,
+    a withdrawn entry, one's own entry, bots, and the guild's account and membership age gates."""
+    check_vote(
+        phase=Phase(contest.phase),
+        voter=voter,
+        entry_author_id=entry.author_id,
+        entry_live=entry.status == "active",
+        gates=gates_of(settings),
+        now=now,
+    )
 
 
 def _days(span: timedelta) -> str:

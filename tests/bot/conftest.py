@@ -17,9 +17,8 @@ from bot.config import Settings
 from bot.emulator import Channel, DiscordEmulator, Guild, Message, User, running_client
 from bot.emulator.permissions import DEFAULT_EVERYONE, Permission
 from bot.store import Store
-from bot.votes import RATING_EMOJI_ORDER
 from storage import contests, entries, votes
-from storage.models import Contest
+from storage.models import Contest, Rating
 
 OLD_ACCOUNT = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
 BOT_PERMISSIONS = (
@@ -193,7 +192,9 @@ async def start_voting_now(
         messages = {author: emu.message(e.message_id) for author, e in found.items()}
         bot_id = emu.bot_user.id
         ready = all(
-            bot_id in m.reactors(emoji) for m in messages.values() for emoji in RATING_EMOJI_ORDER
+            bot_id in m.reactors(emoji)
+            for m in messages.values()
+            for emoji in (r.emoji for r in Rating)
         )
         return messages if ready else None
 

@@ -6,8 +6,8 @@ import random
 
 import pytest
 
-from bot.votes import RATING_EMOJI_ORDER
 from storage import contests, entries
+from storage.models import Rating
 from tests.bot.conftest import (
     open_contest_now,
     punchline,
@@ -18,6 +18,7 @@ from tests.bot.conftest import (
 from tests.bot.test_load import LAG_BOUND_S, LoopLag
 
 EMOJI_RATING = {"😂": 3, "🙂": 2, "😐": 1}
+RATING_EMOJI_ORDER = tuple(r.emoji for r in Rating)
 
 
 @pytest.mark.parametrize("seed", [5, 6, 7])

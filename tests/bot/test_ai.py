@@ -241,7 +241,7 @@ async def test_a_failing_refit_keeps_the_old_adapter_and_the_other_communities_g
     (tmp_path / "adapters").mkdir()
     (tmp_path / "adapters" / str(server.guild.id)).write_text("not a folder")
     async with bot_with_ai(emu, db_path, models, tmp_path) as bot:
-        await nightly_refit(bot)
+        await nightly_refit(bot.context)
         failed = [r for r in caplog.records if "refit failed" in r.getMessage()]
         assert [r.getMessage() for r in failed] == [
             f"guild {server.guild.id}: refit failed; the current adapter stays"
@@ -268,7 +268,7 @@ async def test_weekly_taste_report_is_posted_where_moderators_enabled_it(
         return [x for x in emu.messages(server.channel.id) if "Taste report" in (x.content or "")]
 
     async with bot_with_ai(emu, db_path, models, tmp_path) as bot:
-        await weekly_taste_reports(bot)
+        await weekly_taste_reports(bot.context)
         assert reports() == [], "off until a moderator turns it on"
         with pytest.raises(PermissionError):  # Discord hides /ranker from plain members
             await emu.slash(
@@ -282,9 +282,11 @@ async def test_weekly_taste_report_is_posted_where_moderators_enabled_it(
             server.guild.id, server.channel.id, server.mod.id, "ranker weekly", enabled=True
         )
         assert "every Monday" in on.content
-        arm_maintenance(bot)  # at start the bot arms it only when the AI loaded
+        arm_maintenance(
+            bot.scheduler, bot.context
+        )  # at start the bot arms it only when the AI loaded
         assert "day_of_week='mon'" in str(bot.scheduler.get_job("weekly_taste_reports").trigger)
-        await weekly_taste_reports(bot)
+        await weekly_taste_reports(bot.context)
         posted = reports()
         assert len(posted) == 1
         assert posted[0].author_id == bot.user.id
@@ -294,5 +296,5 @@ async def test_weekly_taste_report_is_posted_where_moderators_enabled_it(
         await emu.slash(
             server.guild.id, server.channel.id, server.mod.id, "ranker weekly", enabled=False
         )
-        await weekly_taste_reports(bot)
+        await weekly_taste_reports(bot.context)
         assert len(reports()) == 1

@@ -30,8 +30,8 @@ import pytest
 
 from bot.emulator import DiscordEmulator, InteractionResult, Message
 from bot.emulator.permissions import Permission
-from bot.votes import RATING_EMOJI_ORDER
 from storage import contests, entries, open_database, seasons, votes
+from storage.models import Rating
 from tests.bot.bot_process import BotProcess
 from tests.bot.conftest import (
     BOT_PERMISSIONS,
@@ -46,6 +46,7 @@ from tests.bot.conftest import (
 SEEDS = [int(s) for s in os.environ.get("PUNCHLINE_CRASH_SEEDS", "2026").split(",")]
 MEMBERS = 16
 EMOJI_RATING = {"😂": 3, "🙂": 2, "😐": 1}
+RATING_EMOJI_ORDER = tuple(r.emoji for r in Rating)
 
 pytestmark = pytest.mark.timeout(240)
 

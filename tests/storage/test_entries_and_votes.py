@@ -6,7 +6,7 @@ import pytest
 
 from storage import entries, votes
 from storage.entries import DuplicateCaption
-from storage.votes import Rating
+from storage.votes import Vote
 
 
 def test_duplicate_live_caption_is_refused_by_the_database(db, now, contest):
@@ -37,7 +37,7 @@ def test_one_rating_per_person_per_entry(db, now, contest):
     entry = entries.add_entry(db, contest.id, 100, "x", "x", now)
     votes.record_vote(db, entry.id, 200, 3, "emoji", now)
     votes.record_vote(db, entry.id, 200, 1, "emoji", now)
-    assert votes.contest_ratings(db, contest.id) == [Rating(entry.id, 200, 1, "emoji")]
+    assert votes.contest_ratings(db, contest.id) == [Vote(entry.id, 200, 1, "emoji")]
     with pytest.raises(sqlite3.IntegrityError):
         db.execute(
             "INSERT INTO votes (entry_id, voter_id, rating, source, created_at, updated_at)"
@@ -69,7 +69,7 @@ def test_reconciling_emoji_votes_adds_missing_and_drops_gone(db, now, contest):
     votes.record_vote(db, a.id, 2, 2, "emoji", now)  # unchanged
     votes.record_vote(db, b.id, 3, 1, "ballot", now)  # ballots are never touched
     upserted, deleted = votes.replace_emoji_votes(
-        db, contest.id, [Rating(a.id, 2, 2, "emoji"), Rating(b.id, 4, 3, "emoji")], now
+        db, contest.id, [Vote(a.id, 2, 2, "emoji"), Vote(b.id, 4, 3, "emoji")], now
     )
     assert (upserted, deleted) == (1, 1)
     got = {

@@ -8,13 +8,14 @@ from hypothesis import strategies as st
 
 from bot.rules.ballots import BallotEntry, choose_ballot, contender_order
 from bot.rules.tally import EntryRatings, tally_contest
+from storage.models import RatingCounts
 
 # --- properties of a single ballot -------------------------------------------------------------
 
 entry_states = st.lists(
     st.tuples(
         st.integers(1, 5),  # author: few authors, so voters often meet their own entries
-        st.tuples(st.integers(0, 6), st.integers(0, 6), st.integers(0, 6)),
+        st.builds(RatingCounts, st.integers(0, 6), st.integers(0, 6), st.integers(0, 6)),
         st.integers(0, 3),  # exposures
     ),
     max_size=15,
@@ -102,17 +103,17 @@ def test_every_entry_is_shown_once_before_any_is_shown_twice(n_entries, size, ex
         for i in ballot:
             counts = list(entries[i].counts)
             counts[rng.randrange(3)] += 1
-            entries[i] = BallotEntry(i, 1000 + i, tuple(counts), entries[i].exposures + 1)
+            entries[i] = BallotEntry(i, 1000 + i, RatingCounts(*counts), entries[i].exposures + 1)
         exposures = [e.exposures for e in entries]
         assert min(exposures) > 0 or max(exposures) <= 1
 
 
 def test_contenders_are_the_leader_and_the_entries_that_could_still_catch_it():
     entries = [
-        BallotEntry(1, 101, (2, 6, 12), 20),  # the leader
-        BallotEntry(2, 102, (0, 1, 1), 2),  # two ratings, both good: could be the best
-        BallotEntry(3, 103, (15, 4, 1), 20),  # many poor ratings: out of the running
-        BallotEntry(4, 104, (10, 8, 2), 20),
+        BallotEntry(1, 101, RatingCounts(12, 6, 2), 20),  # the leader
+        BallotEntry(2, 102, RatingCounts(1, 1, 0), 2),  # two ratings, both good: could be the best
+        BallotEntry(3, 103, RatingCounts(1, 4, 15), 20),  # many poor ratings: out of the running
+        BallotEntry(4, 104, RatingCounts(2, 8, 10), 20),
     ]
     ballot = choose_ballot(
         entries, voter_id=7, already_seen=set(), size=2, rng=random.Random(0), explore_share=0
@@ -186,8 +187,13 @@ def make_contest(rng: random.Random) -> tuple[list[tuple[float, float, float]], 
     return probabilities, best
 
 
+def as_counts(tally: list[int]) -> RatingCounts:
+    """A simulated entry's [not funny, somewhat, funny] tally (indexed by rating - 1)."""
+    return RatingCounts(funny=tally[2], somewhat_funny=tally[1], unfunny=tally[0])
+
+
 def winner(counts: list[list[int]]) -> int:
-    entries = [EntryRatings(i, 1000 + i, (c[0], c[1], c[2])) for i, c in enumerate(counts)]
+    entries = [EntryRatings(i, 1000 + i, as_counts(c)) for i, c in enumerate(counts)]
     return tally_contest(entries)[0].entry_id
 
 
@@ -210,7 +216,7 @@ def ballot_mode(probabilities, rng: random.Random) -> tuple[int, list[int]]:
     while spent < BUDGET:
         voter = 990 + rng.randrange(VOTERS)  # 990..999 wrote nothing; 1000 + i wrote entry i
         entries = [
-            BallotEntry(i, 1000 + i, (c[0], c[1], c[2]), exposures[i]) for i, c in enumerate(counts)
+            BallotEntry(i, 1000 + i, as_counts(c), exposures[i]) for i, c in enumerate(counts)
         ]
         ballot = choose_ballot(
             entries,

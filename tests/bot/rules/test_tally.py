@@ -6,10 +6,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.rules.tally import EntryRatings, season_points, tally_contest
+from storage.models import Rating, RatingCounts
 
 
 def entry(entry_id, not_funny=0, somewhat=0, funny=0):
-    return EntryRatings(entry_id, 100 + entry_id, (not_funny, somewhat, funny))
+    return EntryRatings(entry_id, 100 + entry_id, RatingCounts(funny, somewhat, not_funny))
 
 
 def test_one_lucky_laugh_does_not_beat_forty_mixed_ratings():
@@ -38,7 +39,9 @@ def test_points_for_the_podium_and_taking_part():
 
 
 ratings = st.lists(
-    st.tuples(st.integers(0, 30), st.integers(0, 30), st.integers(0, 30)), min_size=1, max_size=25
+    st.builds(RatingCounts, st.integers(0, 30), st.integers(0, 30), st.integers(0, 30)),
+    min_size=1,
+    max_size=25,
 )
 
 
@@ -58,17 +61,14 @@ def test_the_order_votes_arrive_in_does_not_matter(counts, rnd: random.Random):
     entries = [EntryRatings(i, i, c) for i, c in enumerate(counts)]
     first = tally_contest(entries)
     # the same ratings arriving as individual votes in any order give the same counts
-    votes = [
-        (i, r)
-        for i, c in enumerate(counts)
-        for r, n in zip((1, 2, 3), c, strict=True)
-        for _ in range(n)
-    ]
+    votes = [(i, r) for i, c in enumerate(counts) for r, n in c.by_rating() for _ in range(n)]
     rnd.shuffle(votes)
-    rebuilt = [[0, 0, 0] for _ in counts]
+    rebuilt = [dict.fromkeys(Rating, 0) for _ in counts]
     for i, r in votes:
-        rebuilt[i][r - 1] += 1
-    again = tally_contest([EntryRatings(i, i, tuple(c)) for i, c in enumerate(rebuilt)])
+        rebuilt[i][r] += 1
+    again = tally_contest(
+        [EntryRatings(i, i, RatingCounts(*c.values())) for i, c in enumerate(rebuilt)]
+    )
     assert [line.entry_id for line in first] == [line.entry_id for line in again]
 
 
@@ -77,7 +77,8 @@ def test_an_extra_funny_vote_never_lowers_an_entrys_estimate(counts, which):
     which %= len(counts)
     entries = [EntryRatings(i, i, c) for i, c in enumerate(counts)]
     before = {line.entry_id: line.posterior_mean for line in tally_contest(entries)}[which]
-    n0, n1, n2 = counts[which]
-    entries[which] = EntryRatings(which, which, (n0, n1, n2 + 1))
+    entries[which] = EntryRatings(
+        which, which, counts[which]._replace(funny=counts[which].funny + 1)
+    )
     after = {line.entry_id: line.posterior_mean for line in tally_contest(entries)}[which]
     assert after >= before - 1e-12

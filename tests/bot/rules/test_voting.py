@@ -5,7 +5,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.rules.schedule import Phase
-from bot.rules.voting import EMOJI_RATINGS, RATING_EMOJI, VoteGates, Voter, VoteRefused, check_vote
+from bot.rules.voting import VoteGates, Voter, VoteRefused, check_vote
+from storage.models import Rating
 
 NOW = datetime(2026, 5, 1, tzinfo=UTC)
 OLD = NOW - timedelta(days=400)
@@ -24,8 +25,11 @@ def test_an_ordinary_vote_counts():
 
 
 def test_the_three_emoji():
-    assert EMOJI_RATINGS == {"😂": 3, "🙂": 2, "😐": 1}
-    assert RATING_EMOJI[3] == "😂"
+    assert {r.emoji: r.value for r in Rating} == {"😂": 3, "🙂": 2, "😐": 1}
+    assert Rating.FUNNY.emoji == "😂"
+    assert Rating.from_emoji("😐") is Rating.UNFUNNY
+    assert Rating.from_emoji("👍") is None
+    assert [r.label for r in Rating] == ["Funny", "Somewhat", "Not funny"]
 
 
 @pytest.mark.parametrize(
