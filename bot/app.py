@@ -24,8 +24,10 @@ from bot.maintenance import arm_maintenance
 from bot.rules.captions import CaptionRejected
 from bot.rules.schedule import ScheduleError
 from bot.store import Store
+from storage.db import StorageBusy, StorageFull, translate_error
 
 log = logging.getLogger(__name__)
+
 
 EXTENSIONS = (
     "bot.cogs.contest",
@@ -134,7 +136,7 @@ class PunchlineBot(commands.Bot):
             message = f"Slow down a little: try again in {error.retry_after:.0f} s."
         elif isinstance(error, app_commands.CheckFailure):
             message = "You can't use this command here."
-        elif isinstance(original, sqlite3.OperationalError) and storage_trouble(original):
+        elif isinstance(original, StorageBusy | StorageFull):
             log.error(
                 "command %s: database %s",
                 interaction.command and interaction.command.qualified_name,
@@ -156,11 +158,11 @@ class PunchlineBot(commands.Bot):
 
 
 def storage_trouble(error: sqlite3.OperationalError) -> str | None:
-    """A member-facing sentence for a busy or full database, else None."""
-    text = str(error).lower()
-    if "locked" in text or "busy" in text:
+    """A member-facing sentence for a busy or full database (told by its error code), else None."""
+    error = translate_error(error)
+    if isinstance(error, StorageBusy):
         return "I'm too busy to save that right now."
-    if "full" in text:
+    if isinstance(error, StorageFull):
         return "I couldn't save that: my storage is full (the moderators can see why in the logs)."
     return None
 
