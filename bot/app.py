@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import pkgutil
 import sqlite3
 import uuid
 from typing import Any, Protocol
@@ -14,6 +15,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from discord import app_commands
 from discord.ext import commands
 
+from bot import cogs
 from bot.ballots import BALLOT_BUTTONS
 from bot.checks import NotModerator
 from bot.clock import Clock
@@ -29,17 +31,14 @@ from storage.db import StorageBusy, StorageFull, translate_error
 log = logging.getLogger(__name__)
 
 
-EXTENSIONS = (
-    "bot.cogs.contest",
-    "bot.cogs.captions",
-    "bot.cogs.voting",
-    "bot.cogs.prompts",
-    "bot.cogs.moderation",
-    "bot.cogs.leaderboard",
-    "bot.cogs.privacy",
-    "bot.cogs.ranker",
-    "bot.cogs.jokes",
-)
+def cog_extensions() -> tuple[str, ...]:
+    """Every module of the ``bot.cogs`` package, as an extension name: a new cog needs no list."""
+    return tuple(
+        sorted(module.name for module in pkgutil.iter_modules(cogs.__path__, f"{cogs.__name__}."))
+    )
+
+
+EXTENSIONS = cog_extensions()
 
 
 class CaptionRanker(Protocol):
