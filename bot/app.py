@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import pkgutil
 import sqlite3
 import uuid
 from typing import Any
@@ -14,6 +15,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from discord import app_commands
 from discord.ext import commands
 
+from bot import cogs
 from bot.ballots import BALLOT_BUTTONS
 from bot.checks import NotModerator
 from bot.clock import Clock
@@ -25,20 +27,19 @@ from bot.maintenance import arm_maintenance
 from bot.rules.captions import CaptionRejected
 from bot.rules.schedule import ScheduleError
 from bot.store import Store
+from storage.db import StorageBusy, StorageFull, translate_error
 
 log = logging.getLogger(__name__)
 
-EXTENSIONS = (
-    "bot.cogs.contest",
-    "bot.cogs.captions",
-    "bot.cogs.voting",
-    "bot.cogs.prompts",
-    "bot.cogs.moderation",
-    "bot.cogs.leaderboard",
-    "bot.cogs.privacy",
-    "bot.cogs.ranker",
-    "bot.cogs.jokes",
-)
+
+def cog_extensions() -> tuple[str, ...]:
+    """Every module of the ``bot.cogs`` package, as an extension name: a new cog needs no list."""
+    return tuple(
+        sorted(module.name for module in pkgutil.iter_modules(cogs.__path__, f"{cogs.__name__}."))
+    )
+
+
+EXTENSIONS = cog_extensions()
 
 
 def intents() -> discord.Intents:
@@ -127,7 +128,7 @@ class PunchlineBot(commands.Bot):
             message = f"Slow down a little: try again in {error.retry_after:.0f} s."
         elif isinstance(error, app_commands.CheckFailure):
             message = "You can't use this command here."
-        elif isinstance(original, sqlite3.OperationalError) and storage_trouble(original):
+        elif isinstance(original, StorageBusy | StorageFull):
             log.error(
                 "command %s: database %s",
                 interaction.command and interaction.command.qualified_name,
@@ -149,11 +150,11 @@ class PunchlineBot(commands.Bot):
 
 
 def storage_trouble(error: sqlite3.OperationalError) -> str | None:
-    """A member-facing sentence for a busy or full database, else None."""
-    text = str(error).lower()
-    if "locked" in text or "busy" in text:
+    """A member-facing sentence for a busy or full database (told by its error code), else None."""
+    error = translate_error(error)
+    if isinstance(error, StorageBusy):
         return "I'm too busy to save that right now."
-    if "full" in text:
+    if isinstance(error, StorageFull):
         return "I couldn't save that: my storage is full (the moderators can see why in the logs)."
     return None
 

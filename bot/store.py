@@ -19,7 +19,7 @@ from sqlite_utils import Database
 
 from storage import open_database
 from storage.backup import restore_latest_backup
-from storage.db import DatabaseError
+from storage.db import DatabaseError, run_call
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +28,10 @@ T = TypeVar("T")
 
 
 class Store:
-    """``await store.call(storage_function, *args)`` runs ``storage_function(db, *args)`` off-loop."""
+    """``await store.call(storage_function, *args)`` runs ``storage_function(db, *args)`` off-loop.
+
+    A busy or full database is raised as ``storage.db.StorageBusy`` or ``StorageFull``.
+    """
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
@@ -42,7 +45,7 @@ class Store:
     async def call(self, fn: Callable[..., T], *args: object, **kwargs: object) -> T:
         if self._db is None:
             raise RuntimeError("Store.open() has not been awaited")
-        return await self._run(fn, self._db, *args, **kwargs)
+        return await self._run(run_call, fn, self._db, *args, **kwargs)
 
     async def _run(self, fn: Callable[..., T], *args: object, **kwargs: object) -> T:
         loop = asyncio.get_running_loop()

@@ -12,8 +12,9 @@ import sys
 from pathlib import Path
 
 from storage.backup import backup_database
-from storage.db import DEFAULT_PATH, DatabaseError, open_database
+from storage.db import DEFAULT_PATH, DatabaseError
 from storage.export import export_guild
+from storage.opening import open_database
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,21 +1,72 @@
-"""Opening the database: one SQLite file, WAL, foreign keys, a busy timeout, migrated on open."""
+"""Connections and transactions: one SQLite file, WAL, foreign keys, a busy timeout.
+
+SQLite's busy and full errors are raised as :class:`StorageBusy` and :class:`StorageFull`
+(told apart by their error code) when a call goes through :func:`run_call`.
+"""
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypeVar
 
 from sqlite_utils import Database
 
 DEFAULT_PATH = Path("punchline.db")
 BUSY_TIMEOUT_MS = 5_000
+_BUSY_CODES = frozenset({sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED})
+
+T = TypeVar("T")
 
 
 class DatabaseError(RuntimeError):
     """The database file cannot be used (corrupt, not SQLite, newer schema, disk full)."""
+
+
+class StorageBusy(sqlite3.OperationalError):
+    """Another connection held the database past the busy timeout (SQLITE_BUSY or SQLITE_LOCKED)."""
+
+
+class StorageFull(sqlite3.OperationalError):
+    """The database file could not grow: the disk, or its ``max_page_count``, is full (SQLITE_FULL)."""
+
+
+def translate_error(error: sqlite3.OperationalError) -> sqlite3.OperationalError:
+    """``error`` as :class:`StorageBusy` or :class:`StorageFull` when its SQLite error code says so.
+
+    Extended codes (``SQLITE_BUSY_SNAPSHOT``, ``SQLITE_LOCKED_SHAREDCACHE``…) count as their
+    primary code. Any other error is returned unchanged; so is one already translated.
+    """
+    if isinstance(error, StorageBusy | StorageFull):
+        return error
+    code = getattr(error, "sqlite_errorcode", None)
+    if code is None:
+        return error
+    primary = code & 0xFF
+    if primary in _BUSY_CODES:
+        kind: type[sqlite3.OperationalError] = StorageBusy
+    elif primary == sqlite3.SQLITE_FULL:
+        kind = StorageFull
+    else:
+        return error
+    translated = kind(*error.args)
+    translated.sqlite_errorcode = code  # type: ignore[attr-defined]
+    translated.sqlite_errorname = getattr(error, "sqlite_errorname", None)  # type: ignore[attr-defined]
+    return translated
+
+
+def run_call(fn: Callable[..., T], db: Database, /, *args: object, **kwargs: object) -> T:
+    """``fn(db, *args, **kwargs)``, with a busy or full database raised as StorageBusy/StorageFull."""
+    try:
+        return fn(db, *args, **kwargs)
+    except sqlite3.OperationalError as error:
+        translated = translate_error(error)
+        if translated is error:
+            raise
+        raise translated from error
 
 
 def connect(path: str | Path = DEFAULT_PATH) -> sqlite3.Connection:
@@ -36,29 +87,6 @@ def connect(path: str | Path = DEFAULT_PATH) -> sqlite3.Connection:
     return conn
 
 
-def open_database(path: str | Path = DEFAULT_PATH, *, check: bool = True) -> Database:
-    """Open (creating if needed) and migrate the database at ``path``.
-
-    With ``check`` the file's integrity is verified first (``PRAGMA quick_check``); a damaged or
-    foreign file raises :class:`DatabaseError` with a message a person can act on.
-    """
-    from storage.migrations import migrate
-
-    try:
-        conn = connect(path)
-        if check and str(path) != ":memory:":
-            verdict = conn.execute("PRAGMA quick_check").fetchone()[0]
-            if verdict != "ok":
-                raise DatabaseError(
-                    f"{path} failed its integrity check ({verdict}); restore a backup"
-                )
-        db = Database(conn)
-        migrate(db)
-    except sqlite3.DatabaseError as exc:
-        raise DatabaseError(f"{path} is not a usable Punchline database: {exc}") from exc
-    return db
-
-
 @contextmanager
 def transaction(db: Database) -> Iterator[Database]:
     """Run the block in one ``BEGIN IMMEDIATE`` transaction (nested blocks join the outer one)."""
@@ -70,7 +98,8 @@ def transaction(db: Database) -> Iterator[Database]:
     try:
         yield db
     except BaseException:
-        conn.execute("ROLLBACK")
+        if conn.in_transaction:  # SQLite may already have rolled back (e.g. on SQLITE_FULL)
+            conn.execute("ROLLBACK")
         raise
     else:
         conn.execute("COMMIT")

@@ -18,6 +18,7 @@ from bot.checks import moderator_only
 from bot.rules.schedule import Phase, Schedule, next_opening, schedule_of, validate_schedule
 from bot.text import timestamp
 from storage import audit, contests, entries, guilds, votes
+from storage.audit import AuditEntry
 
 
 @cache
@@ -39,6 +40,20 @@ class Contest(
         validate_schedule(schedule)
         now = self.bot.clock.now()
         settings = await self.bot.store.call(
+            audit.audited,
+            lambda settings: AuditEntry(
+                interaction.guild_id,
+                interaction.user.id,
+                action,
+                f"channel:{settings.channel_id}",
+                {
+                    "timezone": schedule.timezone,
+                    "post_time": schedule.post_time,
+                    "submission_minutes": schedule.submission_seconds // 60,
+                    "voting_minutes": schedule.voting_seconds // 60,
+                },
+                now=now,
+            ),
             guilds.update_settings,
             interaction.guild_id,
             now,
@@ -47,20 +62,6 @@ class Contest(
             submission_seconds=schedule.submission_seconds,
             voting_seconds=schedule.voting_seconds,
             **more,
-        )
-        await self.bot.store.call(
-            audit.log_action,
-            interaction.guild_id,
-            interaction.user.id,
-            action,
-            f"channel:{settings.channel_id}",
-            {
-                "timezone": schedule.timezone,
-                "post_time": schedule.post_time,
-                "submission_minutes": schedule.submission_seconds // 60,
-                "voting_minutes": schedule.voting_seconds // 60,
-            },
-            now=now,
         )
         self.engine.arm_daily_post(settings)
 
@@ -237,15 +238,20 @@ class Contest(
     @moderator_only()
     async def mode(self, interaction: discord.Interaction, mode: str) -> None:
         now = self.bot.clock.now()
-        await self.bot.store.call(guilds.update_settings, interaction.guild_id, now, vote_mode=mode)
         await self.bot.store.call(
-            audit.log_action,
+            audit.audited,
+            AuditEntry(
+                interaction.guild_id,
+                interaction.user.id,
+                "contest.mode",
+                None,
+                {"mode": mode},
+                now=now,
+            ),
+            guilds.update_settings,
             interaction.guild_id,
-            interaction.user.id,
-            "contest.mode",
-            None,
-            {"mode": mode},
-            now=now,
+            now,
+            vote_mode=mode,
         )
         await reply(interaction, f"🗳️ Voting mode: **{mode}**, from the next time voting opens.")
 
@@ -266,20 +272,20 @@ class Contest(
     ) -> None:
         now = self.bot.clock.now()
         await self.bot.store.call(
+            audit.audited,
+            AuditEntry(
+                interaction.guild_id,
+                interaction.user.id,
+                "contest.roles",
+                None,
+                {"moderator": moderator and moderator.id, "champion": champion and champion.id},
+                now=now,
+            ),
             guilds.update_settings,
             interaction.guild_id,
             now,
             moderator_role_id=moderator.id if moderator else None,
             champion_role_id=champion.id if champion else None,
-        )
-        await self.bot.store.call(
-            audit.log_action,
-            interaction.guild_id,
-            interaction.user.id,
-            "contest.roles",
-            None,
-            {"moderator": moderator and moderator.id, "champion": champion and champion.id},
-            now=now,
         )
         await reply(
             interaction,

@@ -14,6 +14,7 @@ from bot.app import PunchlineBot, reply
 from bot.checks import moderator_only
 from bot.text import NO_PINGS, clip
 from storage import audit, seasons
+from storage.audit import AuditEntry
 from storage.seasons import Standing
 
 SHOWN = 10
@@ -122,15 +123,20 @@ class Leaderboard(commands.Cog):
         await interaction.response.defer(ephemeral=True, thinking=True)
         now = self.bot.clock.now()
         previous = await self.store.call(seasons.current_season, interaction.guild_id)
-        new_id, ended = await self.store.call(seasons.start_season, interaction.guild_id, name, now)
         await self.store.call(
-            audit.log_action,
+            audit.audited,
+            lambda started: AuditEntry(
+                interaction.guild_id,
+                interaction.user.id,
+                "season.start",
+                f"season:{started[0]}",
+                {"name": name, "ended": started[1]},
+                now=now,
+            ),
+            seasons.start_season,
             interaction.guild_id,
-            interaction.user.id,
-            "season.start",
-            f"season:{new_id}",
-            {"name": name, "ended": ended},
-            now=now,
+            name,
+            now,
         )
         if previous is not None:
             await self._announce_champion(interaction.guild, previous)

@@ -12,6 +12,7 @@ from bot.app import PunchlineBot, reply
 from bot.checks import moderator_only
 from bot.text import clip, quote_caption
 from storage import audit, entries, guilds, jokes
+from storage.audit import AuditEntry
 from storage.export import export_guild
 
 AUDIT_PAGE = 15
@@ -43,15 +44,21 @@ class Moderation(
             await reply(interaction, "That isn't a live entry of the running contest.")
             return
         now = self.bot.clock.now()
-        await self.store.call(entries.set_status, found.id, "disqualified", reason, now)
         await self.store.call(
-            audit.log_action,
-            interaction.guild_id,
-            interaction.user.id,
-            "entry.disqualify",
-            f"entry:{found.id}",
-            {"reason": reason, "author": found.author_id},
-            now=now,
+            audit.audited,
+            AuditEntry(
+                interaction.guild_id,
+                interaction.user.id,
+                "entry.disqualify",
+                f"entry:{found.id}",
+                {"reason": reason, "author": found.author_id},
+                now=now,
+            ),
+            entries.set_status,
+            found.id,
+            "disqualified",
+            reason,
+            now,
         )
         told = await self._tell_author(
             found.author_id,
@@ -90,31 +97,41 @@ class Moderation(
     ) -> None:
         now = self.bot.clock.now()
         await self.store.call(
-            guilds.ban_member, interaction.guild_id, member.id, interaction.user.id, reason, now
-        )
-        await self.store.call(
-            audit.log_action,
+            audit.audited,
+            AuditEntry(
+                interaction.guild_id,
+                interaction.user.id,
+                "member.ban",
+                f"user:{member.id}",
+                {"reason": reason},
+                now=now,
+            ),
+            guilds.ban_member,
             interaction.guild_id,
+            member.id,
             interaction.user.id,
-            "member.ban",
-            f"user:{member.id}",
-            {"reason": reason},
-            now=now,
+            reason,
+            now,
         )
         await reply(interaction, f"🔒 {member.mention} can no longer enter contests here.")
 
     @app_commands.command(name="unban", description="Let a member enter contests again")
     @moderator_only()
     async def unban(self, interaction: discord.Interaction, member: discord.Member) -> None:
-        lifted = await self.store.call(guilds.unban_member, interaction.guild_id, member.id)
-        await self.store.call(
-            audit.log_action,
+        now = self.bot.clock.now()
+        lifted = await self.store.call(
+            audit.audited,
+            lambda lifted: AuditEntry(
+                interaction.guild_id,
+                interaction.user.id,
+                "member.unban",
+                f"user:{member.id}",
+                {"was_banned": lifted},
+                now=now,
+            ),
+            guilds.unban_member,
             interaction.guild_id,
-            interaction.user.id,
-            "member.unban",
-            f"user:{member.id}",
-            {"was_banned": lifted},
-            now=self.bot.clock.now(),
+            member.id,
         )
         await reply(
             interaction,
@@ -130,15 +147,20 @@ class Moderation(
     @moderator_only()
     async def export(self, interaction: discord.Interaction, season: int | None = None) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
-        text = await self.store.call(export_guild, interaction.guild_id, "csv", season_id=season)
-        await self.store.call(
-            audit.log_action,
+        text = await self.store.call(
+            audit.audited,
+            AuditEntry(
+                interaction.guild_id,
+                interaction.user.id,
+                "data.export",
+                None,
+                {"season": season},
+                now=self.bot.clock.now(),
+            ),
+            export_guild,
             interaction.guild_id,
-            interaction.user.id,
-            "data.export",
-            None,
-            {"season": season},
-            now=self.bot.clock.now(),
+            "csv",
+            season_id=season,
         )
         name = f"punchline-{interaction.guild_id}{f'-season-{season}' if season else ''}.csv"
         await interaction.followup.send(
@@ -175,21 +197,22 @@ class Moderation(
     async def block_term(
         self, interaction: discord.Interaction, term: app_commands.Range[str, 2, 60]
     ) -> None:
+        now = self.bot.clock.now()
         added = await self.store.call(
+            audit.audited,
+            lambda added: AuditEntry(
+                interaction.guild_id,
+                interaction.user.id,
+                "joke.block",
+                None,
+                {"added": added},
+                now=now,
+            ),
             jokes.block_term,
             interaction.guild_id,
             term.strip(),
             interaction.user.id,
-            self.bot.clock.now(),
-        )
-        await self.store.call(
-            audit.log_action,
-            interaction.guild_id,
-            interaction.user.id,
-            "joke.block",
-            None,
-            {"added": added},
-            now=self.bot.clock.now(),
+            now,
         )
         await reply(
             interaction,
@@ -203,7 +226,21 @@ class Moderation(
     async def unblock_term(
         self, interaction: discord.Interaction, term: app_commands.Range[str, 2, 60]
     ) -> None:
-        removed = await self.store.call(jokes.unblock_term, interaction.guild_id, term.strip())
+        now = self.bot.clock.now()
+        removed = await self.store.call(
+            audit.audited,
+            lambda removed: AuditEntry(
+                interaction.guild_id,
+                interaction.user.id,
+                "joke.unblock",
+                None,
+                {"removed": removed},
+                now=now,
+            ),
+            jokes.unblock_term,
+            interaction.guild_id,
+            term.strip(),
+        )
         await reply(interaction, "✅ Unblocked." if removed else "That term wasn't blocked.")
 
     async def _tell_author(self, user_id: int, text: str) -> bool:

@@ -12,6 +12,7 @@ from discord.ext import commands
 
 from bot.app import PunchlineBot, reply
 from storage import audit
+from storage.audit import AuditEntry
 from storage.privacy import erase_member, member_data
 
 
@@ -43,15 +44,15 @@ class EraseButton(
             )
             return
         bot: PunchlineBot = interaction.client  # type: ignore[assignment]
-        counts = await bot.store.call(erase_member, interaction.guild_id, self.user_id)
-        await bot.store.call(
-            audit.log_action,
+        now = bot.clock.now()
+        counts = await bot.store.call(
+            audit.audited,
+            lambda counts: AuditEntry(
+                interaction.guild_id, None, "privacy.erase", "user:erased", counts, now=now
+            ),
+            erase_member,
             interaction.guild_id,
-            None,
-            "privacy.erase",
-            "user:erased",
-            counts,
-            now=bot.clock.now(),
+            self.user_id,
         )
         summary = ", ".join(f"{n} {what.replace('_', ' ')}" for what, n in counts.items())
         await interaction.response.edit_message(content=f"🧹 Done: {summary}.", view=None)

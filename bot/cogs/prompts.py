@@ -13,6 +13,7 @@ from bot.checks import moderator_only
 from bot.images import MAX_UPLOAD_BYTES, ImageRejected, prepare_prompt_image
 from bot.text import clip, quote_caption
 from storage import audit, prompts
+from storage.audit import AuditEntry
 
 PAGE = 10
 
@@ -47,6 +48,19 @@ class Prompts(
         prepared = await asyncio.to_thread(prepare_prompt_image, await image.read())
         now = self.bot.clock.now()
         prompt, created = await self.store.call(
+            audit.audited,
+            lambda added: (
+                AuditEntry(
+                    interaction.guild_id,
+                    interaction.user.id,
+                    "prompt.add",
+                    f"prompt:{added[0].id}",
+                    {"width": prepared.width, "height": prepared.height},
+                    now=now,
+                )
+                if added[1]
+                else None
+            ),
             prompts.add_prompt,
             interaction.guild_id,
             prepared.data,
@@ -63,15 +77,6 @@ class Prompts(
                 f"(“{quote_caption(prompt.description)}”).",
             )
             return
-        await self.store.call(
-            audit.log_action,
-            interaction.guild_id,
-            interaction.user.id,
-            "prompt.add",
-            f"prompt:{prompt.id}",
-            {"width": prepared.width, "height": prepared.height},
-            now=now,
-        )
         await reply(
             interaction,
             f"🖼️ Added prompt #{prompt.id} ({prepared.width}×{prepared.height}, metadata "
@@ -114,16 +119,24 @@ class Prompts(
     @app_commands.command(name="remove", description="Take a picture out of the pool")
     @moderator_only()
     async def remove(self, interaction: discord.Interaction, prompt: int) -> None:
-        removed = await self.store.call(prompts.remove_prompt, interaction.guild_id, prompt)
-        if removed:
-            await self.store.call(
-                audit.log_action,
-                interaction.guild_id,
-                interaction.user.id,
-                "prompt.remove",
-                f"prompt:{prompt}",
-                now=self.bot.clock.now(),
-            )
+        now = self.bot.clock.now()
+        removed = await self.store.call(
+            audit.audited,
+            lambda removed: (
+                AuditEntry(
+                    interaction.guild_id,
+                    interaction.user.id,
+                    "prompt.remove",
+                    f"prompt:{prompt}",
+                    now=now,
+                )
+                if removed
+                else None
+            ),
+            prompts.remove_prompt,
+            interaction.guild_id,
+            prompt,
+        )
         await reply(
             interaction,
             f"🗑️ Prompt #{prompt} removed." if removed else "No such prompt in the pool.",
@@ -136,17 +149,27 @@ class Prompts(
         self, interaction: discord.Interaction, prompt: int | None = None
     ) -> None:
         if prompt is not None:
-            if not await self.store.call(prompts.queue_next, interaction.guild_id, prompt):
+            now = self.bot.clock.now()
+            queued = await self.store.call(
+                audit.audited,
+                lambda queued: (
+                    AuditEntry(
+                        interaction.guild_id,
+                        interaction.user.id,
+                        "prompt.next",
+                        f"prompt:{prompt}",
+                        now=now,
+                    )
+                    if queued
+                    else None
+                ),
+                prompts.queue_next,
+                interaction.guild_id,
+                prompt,
+            )
+            if not queued:
                 await reply(interaction, "No such prompt in the pool.")
                 return
-            await self.store.call(
-                audit.log_action,
-                interaction.guild_id,
-                interaction.user.id,
-                "prompt.next",
-                f"prompt:{prompt}",
-                now=self.bot.clock.now(),
-            )
         upcoming = await self.store.call(prompts.next_prompt, interaction.guild_id)
         if upcoming is None:
             await reply(interaction, "The pool is empty; the built-in starter pictures come next.")

@@ -14,6 +14,7 @@ from bot.app import PunchlineBot, reply
 from bot.checks import moderator_only
 from bot.taste_report import NOT_ENOUGH_VOTES, taste_report
 from storage import adapters, audit, guilds
+from storage.audit import AuditEntry
 
 FAILURES_SHOWN_FOR = timedelta(days=7)
 
@@ -128,16 +129,19 @@ class Ranker(
             return
         now = self.bot.clock.now()
         await self.bot.store.call(
-            guilds.update_settings, interaction.guild_id, now, weekly_report=int(enabled)
-        )
-        await self.bot.store.call(
-            audit.log_action,
+            audit.audited,
+            AuditEntry(
+                interaction.guild_id,
+                interaction.user.id,
+                "ranker.weekly",
+                None,
+                {"enabled": enabled},
+                now=now,
+            ),
+            guilds.update_settings,
             interaction.guild_id,
-            interaction.user.id,
-            "ranker.weekly",
-            None,
-            {"enabled": enabled},
-            now=now,
+            now,
+            weekly_report=int(enabled),
         )
         await reply(
             interaction,

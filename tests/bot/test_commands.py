@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import unicodedata
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
+from bot import cogs as cog_package
 from bot.app import EXTENSIONS, PunchlineBot
 from bot.config import Settings
 from bot.store import Store
@@ -141,3 +143,11 @@ async def test_every_extension_loads_into_one_bot_without_clashes(tmp_path):
         assert tree_problems([c.to_dict(bot.tree) for c in bot.tree.get_commands()]) == []
     finally:
         await bot.close()
+
+
+def test_every_module_in_the_cogs_folder_is_an_extension():
+    """``EXTENSIONS`` is discovered, so the tests above cover a cog as soon as its file exists."""
+    folder = Path(cog_package.__file__).parent
+    in_folder = {f"bot.cogs.{p.stem}" for p in folder.glob("*.py") if p.stem != "__init__"}
+    assert set(EXTENSIONS) == in_folder
+    assert len(EXTENSIONS) >= 9
