@@ -30,9 +30,9 @@ from pathlib import Path
 from PIL import Image
 
 from benchmarks.machine import describe_machine, load_average
-from bot.emulator import DiscordEmulator, Message
-from bot.emulator.snowflake import snowflake_time
 from bot.rules.schedule import Schedule, due_contest, opening_time
+from discord_emulator import DiscordEmulator, Message
+from discord_emulator.snowflake import snowflake_time
 from storage import contests, guilds, open_database, prompts
 from storage.models import GuildSettings
 from tests.bot.conftest import BOT_PERMISSIONS, ClockFrom, is_prompt, is_results, punchline

@@ -37,8 +37,8 @@ from pathlib import Path
 
 from benchmarks.machine import describe_machine, load_average
 from benchmarks.probed_bot import ProbeSamples, run_probed_bot
-from bot.emulator import DiscordEmulator, InteractionResult
-from bot.emulator.permissions import Permission
+from discord_emulator import DiscordEmulator, InteractionResult
+from discord_emulator.permissions import Permission
 from storage import contests, entries, open_database, votes
 from storage.db import transaction
 from tests.bot.conftest import BOT_PERMISSIONS, OLD_ACCOUNT

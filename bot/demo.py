@@ -19,9 +19,9 @@ from bot.ai import load_ai
 from bot.app import PunchlineBot
 from bot.clock import Clock
 from bot.config import Settings
-from bot.emulator import DiscordEmulator, Message, running_client
-from bot.emulator.permissions import DEFAULT_EVERYONE, Permission
 from bot.store import Store
+from discord_emulator import DiscordEmulator, Message, running_client
+from discord_emulator.permissions import DEFAULT_EVERYONE, Permission
 
 SPEED = 60.0
 MEMBERS = {

@@ -14,10 +14,10 @@ import pytest
 from bot.app import PunchlineBot
 from bot.clock import Clock
 from bot.config import Settings
-from bot.emulator import Channel, DiscordEmulator, Guild, Message, User, running_client
-from bot.emulator.permissions import DEFAULT_EVERYONE, Permission
 from bot.store import Store
 from bot.votes import RATING_EMOJI_ORDER
+from discord_emulator import Channel, DiscordEmulator, Guild, Message, User, running_client
+from discord_emulator.permissions import DEFAULT_EVERYONE, Permission
 from storage import contests, entries, votes
 from storage.models import Contest
 

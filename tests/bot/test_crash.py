@@ -28,9 +28,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.emulator import DiscordEmulator, InteractionResult, Message
-from bot.emulator.permissions import Permission
 from bot.votes import RATING_EMOJI_ORDER
+from discord_emulator import DiscordEmulator, InteractionResult, Message
+from discord_emulator.permissions import Permission
 from storage import contests, entries, open_database, seasons, votes
 from tests.bot.bot_process import BotProcess
 from tests.bot.conftest import (
