@@ -64,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     if args.demo:
-        from bot.demo import quiet_logging, run_demo
+        from demo import quiet_logging, run_demo
 
         quiet_logging()
         asyncio.run(run_demo(args.demo_dir))

@@ -37,22 +37,13 @@ from pathlib import Path
 
 from benchmarks.machine import describe_machine, load_average
 from benchmarks.probed_bot import ProbeSamples, run_probed_bot
-from bot.emulator import DiscordEmulator, InteractionResult
-from bot.emulator.permissions import Permission
+from discord_emulator import DiscordEmulator, InteractionResult
 from storage import contests, entries, open_database, votes
 from storage.db import transaction
-from tests.bot.conftest import BOT_PERMISSIONS, OLD_ACCOUNT
+from testkit import LONG_PHASE_MINUTES, OLD_ACCOUNT, Server, build_server
 
 TOKEN = "storm-token"
 EMOJI_RATING = {"😂": 3, "🙂": 2, "😐": 1}
-LONG_PHASE_MINUTES = 600
-
-
-@dataclass
-class Server:
-    guild_id: int
-    channel_id: int
-    mod_id: int
 
 
 @dataclass
@@ -109,39 +100,27 @@ class RowWatcher:
         db.close()
 
 
-# -- the world --------------------------------------------------------------------------------
-
-
-def build_server(emu: DiscordEmulator, name: str, member_ids: list[int]) -> Server:
-    guild = emu.create_guild(name)
-    channel = emu.create_text_channel(guild.id, "caption-contest")
-    mods = emu.create_role(guild.id, "mods", permissions=Permission.MANAGE_GUILD)
-    mod = emu.create_user(f"{name}-mod", created_at=OLD_ACCOUNT)
-    emu.add_member(guild.id, mod.id, roles=[mods])
-    for member in member_ids:
-        emu.add_member(guild.id, member)
-    emu.add_bot_to_guild(guild.id, permissions=BOT_PERMISSIONS)
-    return Server(guild.id, channel.id, mod.id)
+# -- the contests ----------------------------------------------------------------------------
 
 
 async def open_contest(emu: DiscordEmulator, db, server: Server, *, ballot: bool = False) -> int:
     if ballot:
         await emu.slash(
-            server.guild_id, server.channel_id, server.mod_id, "contest mode", mode="ballot"
+            server.guild.id, server.channel.id, server.mod.id, "contest mode", mode="ballot"
         )
     reply = await emu.slash(
-        server.guild_id,
-        server.channel_id,
-        server.mod_id,
+        server.guild.id,
+        server.channel.id,
+        server.mod.id,
         "contest setup",
-        channel=server.channel_id,
+        channel=server.channel.id,
         post_time=datetime.now(UTC).strftime("%H:%M"),
         submission_minutes=LONG_PHASE_MINUTES,
         voting_minutes=LONG_PHASE_MINUTES,
     )
     assert "Daily contest set" in reply.content, reply.content
     contest = await emu.wait_until(
-        lambda: contests.latest_contest(db, server.guild_id), f"a contest in {server.guild_id}"
+        lambda: contests.latest_contest(db, server.guild.id), f"a contest in {server.guild.id}"
     )
     return contest.id
 
@@ -149,8 +128,8 @@ async def open_contest(emu: DiscordEmulator, db, server: Server, *, ballot: bool
 async def submit_all(emu: DiscordEmulator, server: Server, authors: list[int]) -> None:
     for i, author in enumerate(authors):
         reply = await emu.slash(
-            server.guild_id,
-            server.channel_id,
+            server.guild.id,
+            server.channel.id,
             author,
             "caption submit",
             text=f"Entry {i}: the meeting could have been an email, and the email a nap",
@@ -238,7 +217,7 @@ async def chatter(
             ("/caption mine (open server)", open_server, "caption mine", {}),
         ):
             started = time.perf_counter()
-            await emu.slash(server.guild_id, server.channel_id, member, command, **options)
+            await emu.slash(server.guild.id, server.channel.id, member, command, **options)
             timings.add(what, time.perf_counter() - started)
             count += 1
         await asyncio.sleep(0.3)  # a person's pace, not a condition
@@ -253,11 +232,13 @@ async def run(args: argparse.Namespace, workdir: Path) -> None:
     database = workdir / "storm.db"
     open_database(database).close()
     async with DiscordEmulator(token=TOKEN, heartbeat_interval_ms=1000, timeout=600.0) as emu:
-        members = [emu.create_user(f"m{i}", created_at=OLD_ACCOUNT).id for i in range(args.members)]
+        users = [emu.create_user(f"m{i}", created_at=OLD_ACCOUNT) for i in range(args.members)]
+        members = [user.id for user in users]
         authors = members[: args.entries]
-        storm = build_server(emu, "storm", members)
-        ballots = build_server(emu, "ballots", members[: max(args.ballot_members, args.entries)])
-        open_server = build_server(emu, "open", members)
+        storm = build_server(emu, "storm", users, moderator="storm-mod")
+        ballot_users = users[: max(args.ballot_members, args.entries)]
+        ballots = build_server(emu, "ballots", ballot_users, moderator="ballots-mod")
+        open_server = build_server(emu, "open", users, moderator="open-mod")
 
         context = multiprocessing.get_context("spawn")
         ours, theirs = context.Pipe()
@@ -275,7 +256,7 @@ async def run(args: argparse.Namespace, workdir: Path) -> None:
         await submit_all(emu, storm, authors)
         await submit_all(emu, ballots, authors)
         for server in (storm, ballots):
-            await emu.slash(server.guild_id, server.channel_id, server.mod_id, "contest close")
+            await emu.slash(server.guild.id, server.channel.id, server.mod.id, "contest close")
         posted = await emu.wait_until(
             lambda: _all_posted(db, storm_contest, len(authors)), "the storm's entry posts"
         )
@@ -396,7 +377,7 @@ async def run(args: argparse.Namespace, workdir: Path) -> None:
 
         # 3. closing the storm contest: reconcile every reaction, tally, post the results
         closing = time.perf_counter()
-        await emu.slash(storm.guild_id, storm.channel_id, storm.mod_id, "contest close")
+        await emu.slash(storm.guild.id, storm.channel.id, storm.mod.id, "contest close")
         await emu.wait_until(
             lambda: contests.get_contest(db, storm_contest).results_message_id, "the results"
         )

@@ -14,7 +14,7 @@ import sys
 import time
 from pathlib import Path
 
-from bot.emulator import DiscordEmulator
+from discord_emulator import DiscordEmulator
 
 BOT_SCRIPT = Path(__file__).resolve().parents[2] / "bot.py"
 

@@ -3,42 +3,51 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import datetime as dt
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from bot.app import PunchlineBot
-from bot.clock import Clock
-from bot.config import Settings
-from bot.emulator import Channel, DiscordEmulator, Guild, Message, User, running_client
-from bot.emulator.permissions import DEFAULT_EVERYONE, Permission
-from bot.store import Store
+from discord_emulator import DiscordEmulator, Message, User
 from storage import contests, entries, votes
 from storage.models import Contest, Rating
-
-OLD_ACCOUNT = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
-BOT_PERMISSIONS = (
-    DEFAULT_EVERYONE
-    | Permission.MANAGE_MESSAGES
-    | Permission.CREATE_PUBLIC_THREADS
-    | Permission.SEND_MESSAGES_IN_THREADS
-    | Permission.ATTACH_FILES
-    | Permission.EMBED_LINKS
-    | Permission.ADD_REACTIONS
-    | Permission.READ_MESSAGE_HISTORY
+from testkit import (
+    BOT_PERMISSIONS,
+    LONG_PHASE_MINUTES,
+    OLD_ACCOUNT,
+    ClockFrom,
+    Server,
+    build_server,
+    is_entry,
+    is_prompt,
+    is_results,
+    punchline,
+    run_job_now,
+    setup_contest,
 )
 
-
-@dataclass
-class Server:
-    guild: Guild
-    channel: Channel
-    mod: User
-    members: dict[str, User]
+# What the test modules import from here: the test kit's names and the helpers below.
+__all__ = [
+    "BOT_PERMISSIONS",
+    "LONG_PHASE_MINUTES",
+    "OLD_ACCOUNT",
+    "ClockFrom",
+    "Server",
+    "counts_line",
+    "is_entry",
+    "is_prompt",
+    "is_results",
+    "open_contest_now",
+    "punchline",
+    "results_posts",
+    "run_job_now",
+    "setup_contest",
+    "start_voting_now",
+    "startup_finished",
+    "stored_votes",
+    "submit",
+]
 
 
 @pytest.fixture
@@ -49,97 +58,16 @@ async def emu() -> AsyncIterator[DiscordEmulator]:
 
 @pytest.fixture
 def server(emu: DiscordEmulator) -> Server:
-    guild = emu.create_guild("Caption Club")
-    channel = emu.create_text_channel(guild.id, "caption-contest")
-    mods = emu.create_role(guild.id, "mods", permissions=Permission.MANAGE_GUILD)
-    mod = emu.create_user("moderator", created_at=OLD_ACCOUNT)
-    emu.add_member(guild.id, mod.id, roles=[mods])
-    members = {}
-    for name in ("alice", "bob", "carol", "dave", "erin"):
-        members[name] = emu.create_user(name, created_at=OLD_ACCOUNT)
-        emu.add_member(guild.id, members[name].id)
-    emu.add_bot_to_guild(guild.id, permissions=BOT_PERMISSIONS)
-    return Server(guild, channel, mod, members)
-
-
-@contextlib.asynccontextmanager
-async def punchline(
-    emu: DiscordEmulator, db_path: Path, *, speed: float = 60.0, ai=None, clock: Clock | None = None
-) -> AsyncIterator[PunchlineBot]:
-    """Start the bot on ``db_path`` (contest time runs ``speed`` times faster) and stop it after.
-
-    ``clock`` replaces the default ``Clock(speed)``, e.g. to start at a chosen contest moment.
-    """
-    store = Store(db_path)
-    await store.open()
-    client = PunchlineBot(
-        Settings(token=emu.token, database=db_path),
-        store=store,
-        ai=ai,
-        clock=clock or Clock(speed),
-        guild_ready_timeout=0.05,
-    )
-    try:
-        async with running_client(emu, client):
-            yield client
-    finally:
-        await store.close()
-
-
-async def setup_contest(
-    emu: DiscordEmulator,
-    server: Server,
-    bot: PunchlineBot,
-    *,
-    submission_minutes: int = 4,
-    voting_minutes: int = 4,
-):
-    """A moderator sets the contest up to start now; returns the setup reply."""
-    now = bot.clock.now()
-    return await emu.slash(
-        server.guild.id,
-        server.channel.id,
-        server.mod.id,
-        "contest setup",
-        channel=server.channel.id,
-        timezone="UTC",
-        post_time=now.strftime("%H:%M"),
-        submission_minutes=submission_minutes,
-        voting_minutes=voting_minutes,
-    )
-
-
-def is_prompt(message: Message) -> bool:
-    return any("Caption contest" in (e.get("title") or "") for e in message.embeds)
-
-
-def is_results(message: Message) -> bool:
-    return any("Results" in (e.get("title") or "") for e in message.embeds)
-
-
-def is_entry(message: Message) -> bool:
-    return message.content.startswith("**Entry #")
+    return build_server(emu, "Caption Club", ("alice", "bob", "carol", "dave", "erin"))
 
 
 # -- shared by the resilience, voting, caption and command tests ------------------------------
-
-LONG_PHASE_MINUTES = 600
-"""A phase this long never ends by itself during a test (at speed 60 it lasts 10 real minutes):
-the test brings the step forward with :func:`run_job_now` when it wants it."""
 
 
 @pytest.fixture
 def db_path(tmp_path: Path) -> Path:
     """The bot's database file; the ``db`` fixture opens this same file for the test to read."""
     return tmp_path / "punchline.db"
-
-
-class ClockFrom(Clock):
-    """A bot clock whose contest time starts at ``start`` instead of now."""
-
-    def __init__(self, start: dt.datetime, speed: float = 1.0) -> None:
-        super().__init__(speed)
-        self._contest_origin = start
 
 
 async def startup_finished() -> None:
@@ -150,11 +78,6 @@ async def startup_finished() -> None:
     """
     catching_up = [t for t in asyncio.all_tasks() if t.get_name() == "discord.py: on_ready"]
     await asyncio.gather(*catching_up)
-
-
-def run_job_now(bot: PunchlineBot, job_id: str) -> None:
-    """Bring a scheduled contest step (``voting:<contest id>``, ``close:<contest id>``) to now."""
-    bot.scheduler.modify_job(job_id, next_run_time=dt.datetime.now(dt.UTC))
 
 
 async def open_contest_now(emu: DiscordEmulator, server: Server, bot: PunchlineBot, db) -> Contest:

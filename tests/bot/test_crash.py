@@ -28,8 +28,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.emulator import DiscordEmulator, InteractionResult, Message
-from bot.emulator.permissions import Permission
+from discord_emulator import DiscordEmulator, InteractionResult, Message
+from discord_emulator.permissions import Permission
 from storage import contests, entries, open_database, seasons, votes
 from storage.models import Rating
 from tests.bot.bot_process import BotProcess

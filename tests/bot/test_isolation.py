@@ -6,8 +6,8 @@ import csv
 import io
 import json
 
-from bot.emulator import DiscordEmulator
-from bot.emulator.permissions import Permission
+from discord_emulator import DiscordEmulator
+from discord_emulator.permissions import Permission
 from storage import contests, entries, guilds
 from storage.privacy import member_data
 from tests.bot.conftest import (

@@ -13,7 +13,7 @@ import random
 import time
 from collections.abc import AsyncIterator
 
-from bot.emulator import DiscordEmulator
+from discord_emulator import DiscordEmulator
 from storage import contests
 from tests.bot.conftest import (
     OLD_ACCOUNT,

@@ -1,12 +1,13 @@
 """Thirty guilds in twenty-one time zones through a simulated day: each guild's jobs run once.
 
-The same simulation as ``benchmarks/bench_many_guilds.py`` (which runs 300 guilds and reports
-how late the jobs ran), here small and fast: 24 contest hours at 7,200× real time.
+The simulation in ``testkit/many_guilds.py`` that ``benchmarks/bench_many_guilds.py`` runs with
+300 guilds (reporting how late the jobs ran), here small and fast: 24 contest hours at 7,200× real
+time.
 """
 
 from __future__ import annotations
 
-from benchmarks.bench_many_guilds import simulate_day
+from testkit.many_guilds import simulate_day
 
 
 async def test_every_guild_gets_each_days_contest_once(tmp_path):

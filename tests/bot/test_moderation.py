@@ -8,7 +8,7 @@ import io
 import pytest
 from PIL import Image
 
-from bot.emulator.permissions import Permission
+from discord_emulator.permissions import Permission
 from storage import audit, open_database, prompts
 from tests.bot.conftest import is_prompt, is_results, punchline, setup_contest
 

@@ -9,8 +9,8 @@ from discord import app_commands
 
 from bot.app import EXTENSIONS, PunchlineBot
 from bot.config import Settings
-from bot.emulator import Permission
 from bot.store import Store
+from discord_emulator import Permission
 from storage import guilds
 from tests.bot.conftest import OLD_ACCOUNT, punchline
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.emulator import Permission
+from discord_emulator import Permission
 from storage import contests
 from tests.bot.conftest import (
     BOT_PERMISSIONS,

@@ -7,16 +7,16 @@ import datetime as dt
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.emulator.mentions import resolve_pings
-from bot.emulator.permissions import (
+from discord_emulator.mentions import resolve_pings
+from discord_emulator.permissions import (
     ALL_PERMISSIONS,
     DEFAULT_EVERYONE,
     Permission,
     base_permissions,
     channel_permissions,
 )
-from bot.emulator.snowflake import SnowflakeFactory, snowflake_time
-from bot.emulator.state import Channel, ChannelType, Guild, Member, Overwrite, Role
+from discord_emulator.snowflake import SnowflakeFactory, snowflake_time
+from discord_emulator.state import Channel, ChannelType, Guild, Member, Overwrite, Role
 
 NOW = dt.datetime(2024, 6, 1, tzinfo=dt.UTC)
 

@@ -10,8 +10,8 @@ import discord
 import pytest
 from discord.ext import commands
 
-from bot.emulator import Channel, DiscordEmulator, Guild, Role, User, running_client
-from bot.emulator.permissions import DEFAULT_EVERYONE, Permission
+from discord_emulator import Channel, DiscordEmulator, Guild, Role, User, running_client
+from discord_emulator.permissions import DEFAULT_EVERYONE, Permission
 
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256))
 

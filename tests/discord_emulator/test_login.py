@@ -8,7 +8,7 @@ import discord
 import pytest
 from discord.ext import commands
 
-from bot.emulator import DiscordEmulator, running_client
+from discord_emulator import DiscordEmulator, running_client
 
 from .conftest import World, make_bot
 

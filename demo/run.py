@@ -9,19 +9,17 @@ rates their own entry, another bot votes too), and the results arrive. Contest t
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import logging
 import random
 import time
 from pathlib import Path
 
 from bot.ai import load_ai
-from bot.app import PunchlineBot
 from bot.clock import Clock
 from bot.config import Settings
-from bot.emulator import DiscordEmulator, Message, running_client
-from bot.emulator.permissions import DEFAULT_EVERYONE, Permission
 from bot.store import Store
+from discord_emulator import DiscordEmulator, Message
+from testkit import build_server, is_entry, is_prompt, is_results, running_bot
 
 SPEED = 60.0
 MEMBERS = {
@@ -52,12 +50,6 @@ class Transcript:
         print(f"[{elapsed:5.1f}s] {who:<12} {what}", flush=True)
 
 
-def _embed_text(message: Message) -> str:
-    return " ".join(
-        filter(None, [message.content, *(e.get("title") or "" for e in message.embeds)])
-    )
-
-
 async def run_demo(workdir: Path = Path("."), *, speed: float = SPEED) -> Path:
     """Run one contest end to end; returns the path of the results card it saved."""
     db_path, card_path = workdir / "punchline-demo.db", workdir / "results-card.png"
@@ -70,18 +62,11 @@ async def run_demo(workdir: Path = Path("."), *, speed: float = SPEED) -> Path:
     log = Transcript()
     rng = random.Random(7)
     async with DiscordEmulator(token="demo-token", timeout=120.0) as emu:
-        guild = emu.create_guild("Punchline Demo")
-        channel = emu.create_text_channel(guild.id, "caption-contest")
-        mods = emu.create_role(guild.id, "moderators", permissions=Permission.MANAGE_GUILD)
-        old = dt.datetime(2021, 6, 1, tzinfo=dt.UTC)
-        moderator = emu.create_user("mod-maria", created_at=old)
-        emu.add_member(guild.id, moderator.id, roles=[mods])
-        people = {name: emu.create_user(name, created_at=old) for name in MEMBERS}
-        for user in people.values():
-            emu.add_member(guild.id, user.id)
-        other_bot = emu.create_user("OtherBot", bot=True, created_at=old)
-        emu.add_member(guild.id, other_bot.id)
-        emu.add_bot_to_guild(guild.id, permissions=DEFAULT_EVERYONE | Permission.MANAGE_MESSAGES)
+        world = build_server(
+            emu, "Punchline Demo", MEMBERS, moderator="mod-maria", bots=["OtherBot"]
+        )
+        guild, channel, moderator = world.guild, world.channel, world.mod
+        people, other_bot = world.members, world.bots["OtherBot"]
         log.say(
             "emulator",
             f"local Discord on {emu.base_url}: server '{guild.name}', #{channel.name}, "
@@ -103,9 +88,8 @@ async def run_demo(workdir: Path = Path("."), *, speed: float = SPEED) -> Path:
             if ai
             else "the local AI could not load; crowd only",
         )
-        bot = PunchlineBot(settings, store=store, ai=ai, clock=clock, guild_ready_timeout=0.05)
         try:
-            async with running_client(emu, bot):
+            async with running_bot(emu, settings, store, clock=clock, ai=ai) as bot:
                 log.say(
                     "Punchline",
                     f"logged in as {bot.user} through discord.py; "
@@ -129,9 +113,7 @@ async def run_demo(workdir: Path = Path("."), *, speed: float = SPEED) -> Path:
                     f"(contest clock ×{speed:g})",
                 )
                 log.say("Punchline", f"(only to her) {answer.content.splitlines()[0]}")
-                prompt = await emu.wait_for_message(
-                    channel.id, lambda m: bool(m.embeds), include_existing=True
-                )
+                prompt = await emu.wait_for_message(channel.id, is_prompt, include_existing=True)
                 log.say(
                     "Punchline",
                     f"posted the prompt: {prompt.embeds[0]['description'].splitlines()[0]}",
@@ -167,9 +149,7 @@ async def run_demo(workdir: Path = Path("."), *, speed: float = SPEED) -> Path:
                     log.say("Punchline", message.content.replace("\n>>> ", ": "))
                 await _vote(emu, log, rng, thread.id, entries, people, other_bot)
 
-                results = await emu.wait_for_message(
-                    channel.id, lambda m: "Results" in _embed_text(m)
-                )
+                results = await emu.wait_for_message(channel.id, is_results)
                 log.say("Punchline", "posted the results:")
                 names = {f"<@{user.id}>": f"@{name}" for name, user in people.items()}
                 for line in results.embeds[0]["description"].split("\n\n"):
@@ -207,11 +187,7 @@ async def _ask_the_model(emu, log, guild_id, channel_id, people) -> None:
 
 
 def _posted_entries(emu: DiscordEmulator, thread_id: int, count: int) -> list[Message] | None:
-    posted = [
-        m
-        for m in emu.messages(thread_id)
-        if m.content.startswith("**Entry #") and len(m.reactions) == 3
-    ]
+    posted = [m for m in emu.messages(thread_id) if is_entry(m) and len(m.reactions) == 3]
     return posted if len(posted) == count else None
 
 

@@ -8,7 +8,7 @@ import pytest
 from discord import app_commands
 from discord.ext import commands
 
-from bot.emulator import DiscordEmulator, running_client
+from discord_emulator import DiscordEmulator, running_client
 
 from .conftest import PNG, World, make_bot
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import discord
 from discord.ext import commands
 
-from bot.emulator import DiscordEmulator, running_client
+from discord_emulator import DiscordEmulator, running_client
 
 from .conftest import World, record_raw_reactions
 

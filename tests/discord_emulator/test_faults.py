@@ -8,7 +8,7 @@ import discord
 import pytest
 from discord.ext import commands
 
-from bot.emulator import DiscordEmulator
+from discord_emulator import DiscordEmulator
 
 from .conftest import World, text_channel
 

@@ -8,8 +8,8 @@ import discord
 import pytest
 from discord.ext import commands
 
-from bot.emulator import DiscordEmulator, Message
-from bot.emulator.permissions import Permission
+from discord_emulator import DiscordEmulator, Message
+from discord_emulator.permissions import Permission
 
 from .conftest import PNG, World, text_channel
 

@@ -6,8 +6,8 @@ import discord
 import pytest
 from discord.ext import commands
 
-from bot.emulator import DiscordEmulator
-from bot.emulator.permissions import DEFAULT_EVERYONE
+from discord_emulator import DiscordEmulator
+from discord_emulator.permissions import DEFAULT_EVERYONE
 
 from .conftest import World, record_raw_reactions, text_channel
 

@@ -10,7 +10,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from bot.emulator import DiscordEmulator
+from discord_emulator import DiscordEmulator
 
 from .conftest import World
 
