@@ -32,7 +32,7 @@ from ranker import (
     save_adapter,
 )
 from storage import adapters, audit, contests, jokes
-from storage.models import AdapterVersion, RatingCounts
+from storage.models import RatingCounts
 
 if TYPE_CHECKING:
     from bot.clock import Clock
@@ -165,11 +165,10 @@ class CommunityAI:
         )
         return result
 
-    async def rollback(self, guild_id: int) -> AdapterVersion | None:
-        """Go back to the previous adapter version (None: back on the base adapter)."""
-        now_active = await self.store.call(adapters.rollback_adapter, guild_id)
+    def forget_adapter(self, guild_id: int) -> None:
+        """Drop the guild's cached adapter: the next ranking loads its active version anew
+        (after ``/ranker rollback`` changed it in the database)."""
         self._adapters.pop(guild_id, None)
-        return now_active
 
     async def jokes(self, guild_id: int | None, scene: str) -> JokeRun:
         """Leap-of-thought candidates for ``scene``, filtered and ranked by the guild's adapter."""

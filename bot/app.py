@@ -67,13 +67,21 @@ class PunchlineBot(commands.Bot):
             allowed_mentions=discord.AllowedMentions.none(),
             **options,
         )
-        self.settings = settings
         self.store = store
         self.clock = clock or Clock()
         self.context = BotContext(self, store, self.clock, settings, ai)
         self.scheduler = AsyncIOScheduler(timezone="UTC", job_defaults={"coalesce": True})
         self.engine = ContestEngine(self.context, self.scheduler)
         self.tree.on_error = self.on_app_command_error
+
+    @property
+    def settings(self) -> Settings:
+        """The configuration (the context's: one copy for the bot and every helper)."""
+        return self.context.config
+
+    @settings.setter
+    def settings(self, settings: Settings) -> None:
+        self.context.config = settings
 
     @property
     def ai(self) -> CommunityModels | None:

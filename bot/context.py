@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from bot.config import Settings
     from bot.store import Store
     from ranker import AIRanking, JokeRun, RefitResult, TasteFindings
-    from storage.models import AdapterVersion, Contest, GuildSettings
+    from storage.models import Contest, GuildSettings
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +41,9 @@ class CommunityModels(Protocol):
 
     async def refit(self, guild_id: int) -> RefitResult: ...
 
-    async def rollback(self, guild_id: int) -> AdapterVersion | None: ...
+    def forget_adapter(self, guild_id: int) -> None:
+        """Drop the guild's cached adapter (its active version changed in the database)."""
+        ...
 
     async def jokes(self, guild_id: int | None, scene: str) -> JokeRun: ...
 

@@ -36,6 +36,7 @@ from bot.rules.schedule import (
 )
 from bot.votes import VoteKeeper
 from storage import audit, contests, entries, guilds, prompts, seasons
+from storage.audit import AuditEntry
 from storage.models import Contest, GuildSettings
 
 log = logging.getLogger(__name__)
@@ -64,17 +65,13 @@ class ContestEngine:
         """Wait (up to :data:`DRAIN_SECONDS`) for every guild's running contest step to finish."""
         await self.ctx.lock.drain(DRAIN_SECONDS)
 
-    async def _audit(
-        self, guild_id: int, actor_id: int | None, action: str, contest: Contest, details: dict
-    ) -> None:
-        await self.ctx.store.call(
-            audit.log_action,
-            guild_id,
-            actor_id,
-            action,
-            f"contest:{contest.id}",
-            details,
-            now=self.ctx.clock.now(),
+    def _entry(
+        self, actor_id: int | None, action: str, contest: Contest, details: dict
+    ) -> AuditEntry:
+        """The audit line for ``action`` on ``contest``, to commit with the write it records."""
+        target = f"contest:{contest.id}"
+        return AuditEntry(
+            contest.guild_id, actor_id, action, target, details, now=self.ctx.clock.now()
         )
 
     # -- start-up and scheduling ---------------------------------------------------------------
@@ -188,7 +185,15 @@ class ContestEngine:
             prompt = await store.call(prompts.next_prompt, guild_id)
         season = await store.call(seasons.current_season, guild_id)
         now = self.ctx.clock.now()
+
+        def opened(result: tuple[Contest, bool]) -> AuditEntry | None:
+            contest, created = result
+            details = {"day": contest.day, "catch_up": plan.catch_up}
+            return self._entry(actor_id, "contest.open", contest, details) if created else None
+
         contest, created = await store.call(
+            audit.audited,
+            opened,
             contests.open_contest,
             guild_id=guild_id,
             day=plan.day.isoformat(),
@@ -203,8 +208,6 @@ class ContestEngine:
         if not created:
             return contest, False
         await store.call(prompts.mark_used, prompt.id, now)
-        details = {"day": contest.day, "catch_up": plan.catch_up}
-        await self._audit(guild_id, actor_id, "contest.open", contest, details)
         log.info(
             "guild %s: opened contest %s for %s%s",
             guild_id,
@@ -289,12 +292,13 @@ class ContestEngine:
                 raise ScheduleError("That would run into the next day's prompt; extend by less.")
             voting_at = contest.voting_at + delta if contest.phase == Phase.SUBMISSIONS else None
             await store.call(
+                audit.audited,
+                self._entry(actor_id, "contest.extend", contest, {"minutes": minutes}),
                 contests.set_times,
                 contest.id,
                 voting_at=voting_at,
                 closes_at=contest.closes_at + delta,
             )
-            await self._audit(guild_id, actor_id, "contest.extend", contest, {"minutes": minutes})
             contest = await store.call(contests.get_contest, contest.id)
             self.arm_phases(contest)
             return contest
@@ -307,9 +311,8 @@ class ContestEngine:
         contest = await self.ctx.current_contest(guild_id)
         if contest is None:
             raise ScheduleError("No contest is running.")
-        async with self.ctx.lock(guild_id):
-            details = {"from": contest.phase}
-            await self._audit(guild_id, actor_id, "contest.advance", contest, details)
+        entry = self._entry(actor_id, "contest.advance", contest, {"from": contest.phase})
+        await self.ctx.store.call(audit.write_entry, entry)  # the steps write as they go
         if contest.phase == Phase.SUBMISSIONS:
             self.cancel(f"voting:{contest.id}")
             finished = await self.run_step(f"voting:{contest.id}", self.start_voting, contest.id)
@@ -326,8 +329,13 @@ class ContestEngine:
             if contest is None or contest.phase != Phase.CLOSED:
                 raise ScheduleError("Only a closed contest can be reopened.")
             closes_at = self.ctx.clock.now() + timedelta(minutes=minutes)
-            await store.call(contests.reopen_voting, contest.id, closes_at)
-            await self._audit(guild_id, actor_id, "contest.reopen", contest, {"minutes": minutes})
+            await store.call(
+                audit.audited,
+                self._entry(actor_id, "contest.reopen", contest, {"minutes": minutes}),
+                contests.reopen_voting,
+                contest.id,
+                closes_at,
+            )
             contest = await store.call(contests.get_contest, contest.id)
             self.arm_phases(contest)
             return contest

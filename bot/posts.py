@@ -16,6 +16,7 @@ from bot import render
 from bot.context import BotContext
 from bot.text import NO_PINGS, quote_caption, timestamp
 from storage import audit, contests, prompts
+from storage.audit import AuditEntry
 from storage.models import Contest
 
 PROMPT_FILE = "prompt.png"
@@ -108,14 +109,19 @@ async def adopt_unrecorded_results(ctx: BotContext, contest: Contest) -> bool:
     )
     if len(posted) <= recorded:
         return False
-    await ctx.store.call(contests.set_message_ids, contest.id, results_message_id=posted[0].id)
-    await ctx.store.call(
-        audit.log_action,
+    adopted = AuditEntry(
         contest.guild_id,
         None,
         "contest.results",
         target,
         {"adopted": posted[0].id},
         now=ctx.clock.now(),
+    )
+    await ctx.store.call(
+        audit.audited,
+        adopted,
+        contests.set_message_ids,
+        contest.id,
+        results_message_id=posted[0].id,
     )
     return True

@@ -14,6 +14,7 @@ from bot.posts import results_title
 from bot.rules.tally import EntryRatings, TallyLine, tally_contest
 from bot.text import NO_PINGS, clip, quote_caption
 from storage import audit, contests, entries, prompts, seasons, votes
+from storage.audit import AuditEntry
 from storage.models import Contest, Entry, Placement, RatingCounts
 
 log = logging.getLogger(__name__)
@@ -119,15 +120,16 @@ async def announce_results(ctx: BotContext, contest: Contest) -> None:
     message = await channel.send(
         embed=embed, file=discord.File(io.BytesIO(card), "results.png"), allowed_mentions=NO_PINGS
     )
-    await ctx.store.call(contests.set_message_ids, contest.id, results_message_id=message.id)
-    await ctx.store.call(
-        audit.log_action,
+    posted = AuditEntry(
         contest.guild_id,
         None,
         "contest.results",
         f"contest:{contest.id}",
         {"entries": len(lines)},
         now=ctx.clock.now(),
+    )
+    await ctx.store.call(
+        audit.audited, posted, contests.set_message_ids, contest.id, results_message_id=message.id
     )
 
 

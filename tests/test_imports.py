@@ -19,7 +19,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 CORE_PACKAGES = ("bot", "storage", "ranker")
-LATER_PACKAGES = ("discord_emulator", "demo", "testkit")  # being split out of bot/ and tests/
+SIDE_PACKAGES = ("discord_emulator", "demo", "testkit")  # the emulator, the demo, the test kit
 
 Graph = Mapping[str, Iterable[str]]
 
@@ -221,7 +221,7 @@ def test_imports_resolve_to_modules(tmp_path):
 
 # -- the project ------------------------------------------------------------------------------
 
-SCANNED = scan_imports(ROOT, CORE_PACKAGES + LATER_PACKAGES)
+SCANNED = scan_imports(ROOT, CORE_PACKAGES + SIDE_PACKAGES)
 
 
 def modules_of(package: str) -> dict[str, ModuleImports]:
@@ -264,3 +264,16 @@ def test_no_import_cycle_inside(package):
 )
 def test_dependencies_point_one_way(package, forbidden):
     assert imports_of(package, forbidden) == []
+
+
+def test_bot_uses_the_ranker_through_its_public_api():
+    """``bot`` imports the names ``ranker/__init__.py`` exports, never a module inside it."""
+    assert (
+        sorted(
+            f"{name} imports {imported}"
+            for name, m in modules_of("bot").items()
+            for imported in m.names
+            if imported.startswith("ranker.")
+        )
+        == []
+    )

@@ -156,16 +156,21 @@ class Ranker(
         if self.bot.ai is None:
             await reply(interaction, "The AI ranker is off on this bot.")
             return
-        now_active = await self.bot.ai.rollback(interaction.guild_id)
-        await self.bot.store.call(
-            audit.log_action,
+        now = self.bot.clock.now()
+        now_active = await self.bot.store.call(
+            audit.audited,
+            lambda active: AuditEntry(
+                interaction.guild_id,
+                interaction.user.id,
+                "ranker.rollback",
+                None,
+                {"now": active.version if active else "base"},
+                now=now,
+            ),
+            adapters.rollback_adapter,
             interaction.guild_id,
-            interaction.user.id,
-            "ranker.rollback",
-            None,
-            {"now": now_active.version if now_active else "base"},
-            now=self.bot.clock.now(),
         )
+        self.bot.ai.forget_adapter(interaction.guild_id)
         await reply(
             interaction,
             f"↩️ Now on adapter v{now_active.version}."

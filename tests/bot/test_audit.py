@@ -104,10 +104,10 @@ SCENARIO = [
 
 
 class RollbackOnlyAI:
-    """Enough of ``bot.ai.CommunityAI`` for /ranker rollback: there is no earlier adapter."""
+    """Enough of ``bot.ai.CommunityAI`` for /ranker rollback (the rollback itself is storage's)."""
 
-    async def rollback(self, guild_id: int) -> None:
-        return None
+    def forget_adapter(self, guild_id: int) -> None:
+        pass
 
 
 def newest_ids(db, server: Server) -> dict[str, int]:
