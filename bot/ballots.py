@@ -17,6 +17,7 @@ from typing import Any
 import discord
 
 from bot.context import BotContext
+from bot.posts import unrecorded_posts
 from bot.rules.ballots import BallotEntry, choose_ballot
 from bot.rules.schedule import Phase
 from bot.rules.voting import Voter, VoteRefused, check_voter
@@ -25,6 +26,17 @@ from storage import contests, entries, votes
 from storage.models import Contest, Rating, RatingCounts
 
 log = logging.getLogger(__name__)
+BALLOT_NOTICE = "🗳️ **Voting is open**"
+
+
+def has_vote_button(message: discord.Message, contest_id: int) -> bool:
+    """Whether ``message`` carries this contest's Vote button."""
+    wanted = f"ballot:open:{contest_id}"
+    return any(
+        getattr(child, "custom_id", None) == wanted
+        for row in message.components
+        for child in getattr(row, "children", [])
+    )
 
 
 class BallotBox:
@@ -36,17 +48,45 @@ class BallotBox:
         self._rng = random.Random()
 
     async def open_ballots(self, contest: Contest) -> None:
-        """Put the Vote button on the prompt message (idempotent: editing twice changes nothing)."""
+        """Announce ballot voting, then put the Vote button on the prompt, each once.
+
+        A restart during voting finds the button and does nothing; one that fell between the
+        two steps finds its notice in the channel and only adds the button.
+        """
         channel = await self.ctx.channel(contest.channel_id)
-        message = channel.get_partial_message(contest.prompt_message_id)
+        prompt = await channel.fetch_message(contest.prompt_message_id)
+        if has_vote_button(prompt, contest.id):
+            return
+        if not await self._notice_posted(channel, contest):
+            await channel.send(
+                f"{BALLOT_NOTICE} until {timestamp(contest.closes_at)}: press **Vote** on "
+                "today's prompt. You'll see the captions one at a time, anonymously; rate each "
+                f"{' '.join(r.emoji for r in Rating)}.",
+                allowed_mentions=NO_PINGS,
+            )
         view = discord.ui.View(timeout=None)
         view.add_item(OpenBallotButton(contest.id))
-        await message.edit(view=view)
-        await channel.send(
-            f"🗳️ **Voting is open** until {timestamp(contest.closes_at)}: press **Vote** on today's prompt. "
-            f"You'll see the captions one at a time, anonymously; rate each {' '.join(r.emoji for r in Rating)}.",
-            allowed_mentions=NO_PINGS,
-        )
+        await prompt.edit(view=view)
+
+    async def opened(self, contest: Contest) -> bool:
+        """Whether this contest's voting already opened by ballot (the Vote button is on its
+        prompt, or its notice is posted), whatever the guild's mode is now."""
+        channel = await self.ctx.channel(contest.channel_id)
+        try:
+            prompt = await channel.fetch_message(contest.prompt_message_id)
+        except discord.NotFound:
+            return False
+        return has_vote_button(prompt, contest.id) or await self._notice_posted(channel, contest)
+
+    async def _notice_posted(self, channel: discord.abc.Messageable, contest: Contest) -> bool:
+        def is_notice(message: discord.Message) -> bool:
+            return (
+                message.content.startswith(BALLOT_NOTICE)
+                and "press **Vote**" in message.content
+                and message.id > contest.prompt_message_id
+            )
+
+        return bool(await unrecorded_posts(self.ctx, channel, is_notice))
 
     async def next_caption(self, interaction: discord.Interaction, contest_id: int) -> None:
         """Show the voter the next caption chosen for them, or say they're done."""

@@ -254,7 +254,12 @@ class Contest(
             now,
             vote_mode=mode,
         )
-        await reply(interaction, f"🗳️ Voting mode: **{mode}**, from the next time voting opens.")
+        running = await self.bot.context.current_contest(interaction.guild_id)
+        if running is not None and running.phase == Phase.VOTING:
+            when = "from the next contest: today's is already voting and keeps the way it votes."
+        else:
+            when = "from the next time voting opens."
+        await reply(interaction, f"🗳️ Voting mode: **{mode}**, {when}")
 
     @app_commands.command(
         name="roles", description="Who moderates the contest, and the season champion's role"
