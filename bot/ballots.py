@@ -23,7 +23,7 @@ from bot.rules.schedule import Phase
 from bot.rules.voting import Voter, VoteRefused, check_voter
 from bot.text import NO_PINGS, quote_caption, timestamp
 from storage import contests, entries, votes
-from storage.models import Contest, Rating, RatingCounts
+from storage.models import Contest, Entry, Rating, RatingCounts
 
 log = logging.getLogger(__name__)
 BALLOT_NOTICE = "🗳️ **Voting is open**"
@@ -98,7 +98,8 @@ class BallotBox:
             return
         async with self.ctx.lock(contest.guild_id):
             pick = await self._choose(contest, interaction.user.id)
-            if pick is not None:
+            refusal = await self._refusal(interaction, contest, pick) if pick else None
+            if pick is not None and refusal is None:
                 await self.store.call(
                     votes.log_exposure,
                     contest.id,
@@ -106,6 +107,9 @@ class BallotBox:
                     interaction.user.id,
                     self.ctx.clock.now(),
                 )
+        if refusal:  # the vote gates: say why before showing any caption
+            await self._show(interaction, content=refusal, view=None)
+            return
         if pick is None:
             await self._show(
                 interaction,
@@ -150,6 +154,24 @@ class BallotBox:
                 "That ballot wasn't yours; press **Vote** for your own.", ephemeral=True
             )
             return
+        refusal = await self._refusal(interaction, contest, entry)
+        if refusal:
+            await self._show(interaction, content=refusal, view=None)
+            return
+        await self.store.call(
+            votes.record_vote,
+            entry_id,
+            interaction.user.id,
+            rating,
+            "ballot",
+            self.ctx.clock.now(),
+        )
+        await self.next_caption(interaction, contest_id)
+
+    async def _refusal(
+        self, interaction: discord.Interaction, contest: Contest, entry: Entry
+    ) -> str | None:
+        """Why the member pressing may not rate ``entry`` (phase, own caption, vote gates)."""
         member = interaction.user if isinstance(interaction.user, discord.Member) else None
         voter = Voter(
             interaction.user.id,
@@ -161,17 +183,8 @@ class BallotBox:
         try:
             check_voter(contest, entry, voter, settings, self.ctx.clock.now())
         except VoteRefused as refusal:
-            await self._show(interaction, content=str(refusal), view=None)
-            return
-        await self.store.call(
-            votes.record_vote,
-            entry_id,
-            interaction.user.id,
-            rating,
-            "ballot",
-            self.ctx.clock.now(),
-        )
-        await self.next_caption(interaction, contest_id)
+            return str(refusal)
+        return None
 
     async def _show(self, interaction: discord.Interaction, **content: Any) -> None:
         """The public Vote button opens an ephemeral ballot; buttons on the ballot update it."""

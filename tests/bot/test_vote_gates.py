@@ -5,13 +5,15 @@ from __future__ import annotations
 import datetime as dt
 
 from discord_emulator import DiscordEmulator
-from storage import audit, contests, entries, guilds, seasons
+from storage import audit, contests, entries, guilds, open_database, seasons, votes
 from tests.bot.conftest import (
     Server,
+    is_prompt,
     open_contest_now,
     punchline,
     results_posts,
     run_job_now,
+    setup_contest,
     start_voting_now,
     startup_finished,
     stored_votes,
@@ -169,3 +171,30 @@ async def test_the_membership_gate_works_without_the_members_intent(emu, server,
         if r.method == "GET" and f"/guilds/{server.guild.id}/members/" in r.path
     }
     assert {str(u.id) for u in newcomers[1:]} <= fetched
+
+
+async def test_a_gated_account_is_told_why_before_seeing_a_ballot(emu, server, tmp_path):
+    """Defect 4 in ballot mode: a fresh account pressing Vote is told why it can't vote before
+    any caption is shown to it (and none is logged as seen); a regular gets a caption."""
+    [alt] = fresh_accounts(emu, server, 1)
+    db_path = tmp_path / "ballots.db"
+    async with punchline(emu, db_path) as bot:
+        await emu.slash(
+            server.guild.id, server.channel.id, server.mod.id, "contest mode", mode="ballot"
+        )
+        await gates(emu, server, server.mod, account_age_days=7)
+        await setup_contest(emu, server, bot, submission_minutes=3, voting_minutes=600)
+        prompt = await emu.wait_for_message(server.channel.id, is_prompt, include_existing=True)
+        await submit(emu, server, server.members["alice"], "Vote early, vote once")
+        await emu.wait_until(lambda: emu.message(prompt.id).components, "the Vote button")
+        contest = contests.latest_contest(open_database(db_path), server.guild.id)
+
+        refused = await emu.press_button(prompt.id, f"ballot:open:{contest.id}", alt.id)
+        assert "Your account must be at least 7 days old" in refused.content
+        assert not refused.embeds
+        welcome = await emu.press_button(
+            prompt.id, f"ballot:open:{contest.id}", server.members["bob"].id
+        )
+        assert welcome.embeds[0]["title"] == "Caption #1"
+    db = open_database(db_path)
+    assert votes.seen_by(db, contest.id, alt.id) == set()
