@@ -17,14 +17,26 @@ from typing import Any
 import discord
 
 from bot.context import BotContext
+from bot.posts import unrecorded_posts
 from bot.rules.ballots import BallotEntry, choose_ballot
 from bot.rules.schedule import Phase
 from bot.rules.voting import Voter, VoteRefused, check_voter
 from bot.text import NO_PINGS, quote_caption, timestamp
 from storage import contests, entries, votes
-from storage.models import Contest, Rating, RatingCounts
+from storage.models import Contest, Entry, Rating, RatingCounts
 
 log = logging.getLogger(__name__)
+BALLOT_NOTICE = "🗳️ **Voting is open**"
+
+
+def has_vote_button(message: discord.Message, contest_id: int) -> bool:
+    """Whether ``message`` carries this contest's Vote button."""
+    wanted = f"ballot:open:{contest_id}"
+    return any(
+        getattr(child, "custom_id", None) == wanted
+        for row in message.components
+        for child in getattr(row, "children", [])
+    )
 
 
 class BallotBox:
@@ -36,17 +48,45 @@ class BallotBox:
         self._rng = random.Random()
 
     async def open_ballots(self, contest: Contest) -> None:
-        """Put the Vote button on the prompt message (idempotent: editing twice changes nothing)."""
+        """Announce ballot voting, then put the Vote button on the prompt, each once.
+
+        A restart during voting finds the button and does nothing; one that fell between the
+        two steps finds its notice in the channel and only adds the button.
+        """
         channel = await self.ctx.channel(contest.channel_id)
-        message = channel.get_partial_message(contest.prompt_message_id)
+        prompt = await channel.fetch_message(contest.prompt_message_id)
+        if has_vote_button(prompt, contest.id):
+            return
+        if not await self._notice_posted(channel, contest):
+            await channel.send(
+                f"{BALLOT_NOTICE} until {timestamp(contest.closes_at)}: press **Vote** on "
+                "today's prompt. You'll see the captions one at a time, anonymously; rate each "
+                f"{' '.join(r.emoji for r in Rating)}.",
+                allowed_mentions=NO_PINGS,
+            )
         view = discord.ui.View(timeout=None)
         view.add_item(OpenBallotButton(contest.id))
-        await message.edit(view=view)
-        await channel.send(
-            f"🗳️ **Voting is open** until {timestamp(contest.closes_at)}: press **Vote** on today's prompt. "
-            f"You'll see the captions one at a time, anonymously; rate each {' '.join(r.emoji for r in Rating)}.",
-            allowed_mentions=NO_PINGS,
-        )
+        await prompt.edit(view=view)
+
+    async def opened(self, contest: Contest) -> bool:
+        """Whether this contest's voting already opened by ballot (the Vote button is on its
+        prompt, or its notice is posted), whatever the guild's mode is now."""
+        channel = await self.ctx.channel(contest.channel_id)
+        try:
+            prompt = await channel.fetch_message(contest.prompt_message_id)
+        except discord.NotFound:
+            return False
+        return has_vote_button(prompt, contest.id) or await self._notice_posted(channel, contest)
+
+    async def _notice_posted(self, channel: discord.abc.Messageable, contest: Contest) -> bool:
+        def is_notice(message: discord.Message) -> bool:
+            return (
+                message.content.startswith(BALLOT_NOTICE)
+                and "press **Vote**" in message.content
+                and message.id > contest.prompt_message_id
+            )
+
+        return bool(await unrecorded_posts(self.ctx, channel, is_notice))
 
     async def next_caption(self, interaction: discord.Interaction, contest_id: int) -> None:
         """Show the voter the next caption chosen for them, or say they're done."""
@@ -58,7 +98,8 @@ class BallotBox:
             return
         async with self.ctx.lock(contest.guild_id):
             pick = await self._choose(contest, interaction.user.id)
-            if pick is not None:
+            refusal = await self._refusal(interaction, contest, pick) if pick else None
+            if pick is not None and refusal is None:
                 await self.store.call(
                     votes.log_exposure,
                     contest.id,
@@ -66,6 +107,9 @@ class BallotBox:
                     interaction.user.id,
                     self.ctx.clock.now(),
                 )
+        if refusal:  # the vote gates: say why before showing any caption
+            await self._show(interaction, content=refusal, view=None)
+            return
         if pick is None:
             await self._show(
                 interaction,
@@ -110,6 +154,24 @@ class BallotBox:
                 "That ballot wasn't yours; press **Vote** for your own.", ephemeral=True
             )
             return
+        refusal = await self._refusal(interaction, contest, entry)
+        if refusal:
+            await self._show(interaction, content=refusal, view=None)
+            return
+        await self.store.call(
+            votes.record_vote,
+            entry_id,
+            interaction.user.id,
+            rating,
+            "ballot",
+            self.ctx.clock.now(),
+        )
+        await self.next_caption(interaction, contest_id)
+
+    async def _refusal(
+        self, interaction: discord.Interaction, contest: Contest, entry: Entry
+    ) -> str | None:
+        """Why the member pressing may not rate ``entry`` (phase, own caption, vote gates)."""
         member = interaction.user if isinstance(interaction.user, discord.Member) else None
         voter = Voter(
             interaction.user.id,
@@ -121,17 +183,8 @@ class BallotBox:
         try:
             check_voter(contest, entry, voter, settings, self.ctx.clock.now())
         except VoteRefused as refusal:
-            await self._show(interaction, content=str(refusal), view=None)
-            return
-        await self.store.call(
-            votes.record_vote,
-            entry_id,
-            interaction.user.id,
-            rating,
-            "ballot",
-            self.ctx.clock.now(),
-        )
-        await self.next_caption(interaction, contest_id)
+            return str(refusal)
+        return None
 
     async def _show(self, interaction: discord.Interaction, **content: Any) -> None:
         """The public Vote button opens an ephemeral ballot; buttons on the ballot update it."""

@@ -233,12 +233,22 @@ class ContestEngine:
             elif contest.phase != Phase.VOTING:
                 return
             numbered = await store.call(entries.number_entries, contest.id)
-            settings = await self.ctx.guild_settings(contest.guild_id)
-            if contest.thread_id is None and settings.vote_mode == "ballot":
+            if await self._votes_by_ballot(contest, resumed=contest.phase == Phase.VOTING):
                 await self.ballots.open_ballots(contest)
             else:
                 await self.votes.post_entries(contest, numbered)
         log.info("contest %s: voting open with %d entries", contest_id, len(numbered))
+
+    async def _votes_by_ballot(self, contest: Contest, *, resumed: bool) -> bool:
+        """How the contest votes, fixed when its voting opened: the guild's mode then, and after
+        that what was posted (an entry thread, or the ballot's button or notice), so a mode
+        switched during voting waits for the next contest. Nothing posted yet: the mode now."""
+        if contest.thread_id is not None:
+            return False
+        if resumed and await self.ballots.opened(contest):
+            return True
+        settings = await self.ctx.guild_settings(contest.guild_id)
+        return settings.vote_mode == "ballot"
 
     async def close_contest(self, contest_id: int) -> None:
         """Close voting, rank the entries and announce the results (once)."""

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import hashlib
 import io
+import logging
+import struct
 import warnings
 from dataclasses import dataclass
 
@@ -20,6 +22,10 @@ MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 MAX_PIXELS = 40_000_000  # e.g. 8000 × 5000; Pillow itself warns at ~89 M and refuses at ~179 M
 MAX_SIDE = 1600
 ALLOWED_FORMATS = {"PNG", "JPEG", "WEBP", "GIF"}
+# What Pillow raises on EXIF it cannot parse (a PNG eXIf chunk or WebP EXIF block that is not TIFF).
+_BROKEN_METADATA = (SyntaxError, ValueError, OSError, EOFError, struct.error, KeyError, IndexError)
+
+log = logging.getLogger(__name__)
 
 
 class ImageRejected(ValueError):
@@ -71,8 +77,21 @@ def prepare_prompt_image(data: bytes) -> PreparedImage:
     return _clean(image)
 
 
+def _upright(image: Image.Image) -> Image.Image:
+    """The image turned by its EXIF orientation; as it is when the EXIF cannot be read.
+
+    Unreadable EXIF carries no orientation worth trusting, and is dropped with the rest of the
+    metadata when the picture is re-encoded.
+    """
+    try:
+        return ImageOps.exif_transpose(image)
+    except _BROKEN_METADATA as exc:
+        log.info("ignoring unreadable EXIF in an upload: %s", exc)
+        return image
+
+
 def _clean(image: Image.Image) -> PreparedImage:
-    image = ImageOps.exif_transpose(image)
+    image = _upright(image)
     has_alpha = image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info
     image = image.convert("RGBA" if has_alpha else "RGB")
     image.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.LANCZOS)

@@ -180,7 +180,8 @@ class VoteKeeper:
     async def reactions_cleared(
         self, guild_id: int | None, message_id: int, emoji: str | None
     ) -> None:
-        """A moderator cleared all reactions (or one emoji's) from an entry: those votes go too."""
+        """A moderator cleared all reactions (or one emoji's) from an entry: those votes go, and
+        the bot puts its rating emoji back so members can rate again."""
         rating = Rating.from_emoji(emoji) if emoji is not None else None
         if guild_id is None or (emoji is not None and rating is None):
             return
@@ -189,8 +190,28 @@ class VoteKeeper:
             if entry is None:
                 return
             contest = await self.store.call(contests.get_contest, entry.contest_id)
-            if contest.phase == Phase.VOTING:
-                await self.store.call(votes.clear_emoji_votes, entry.id, rating)
+            if contest.phase != Phase.VOTING:
+                return
+            await self.store.call(votes.clear_emoji_votes, entry.id, rating)
+            self._forget_cleared(message_id, emoji)
+        cleared = [rating] if rating is not None else list(Rating)
+        try:
+            post = (await self.ctx.channel(contest.thread_id)).get_partial_message(message_id)
+            for each in cleared:  # one at a time, outside the lock: Discord paces reactions
+                await post.add_reaction(each.emoji)
+        except discord.HTTPException as exc:  # reconciling (at a restart) adds them again
+            log.warning("entry %s: could not put the rating emoji back: %s", entry.id, exc)
+
+    def _forget_cleared(self, message_id: int, emoji: str | None) -> None:
+        """Drop what memory holds of reactions that are gone: a member's remembered choice would
+        make the bot "remove" it on their next switch and then mistake their own withdrawal for
+        that clean-up, leaving the rating counted."""
+
+        def cleared(key: tuple[int, ...], chosen: str) -> bool:
+            return key[0] == message_id and emoji in (None, chosen)
+
+        self._latest = {k: v for k, v in self._latest.items() if not cleared(k, v)}
+        self._removed_by_bot = {k for k in self._removed_by_bot if not cleared(k, k[2])}
 
     async def _remove_reaction(
         self, channel_id: int, message_id: int, user_id: int, emoji: str

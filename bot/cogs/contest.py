@@ -15,6 +15,7 @@ from discord.ext import commands
 
 from bot.app import PunchlineBot, reply
 from bot.checks import moderator_only
+from bot.rules.gates import MAX_ENTRIES_PER_MEMBER, MAX_GATE_DAYS, describe_gates, gate_problem
 from bot.rules.schedule import Phase, Schedule, next_opening, schedule_of, validate_schedule
 from bot.text import timestamp
 from storage import audit, contests, entries, guilds, votes
@@ -253,7 +254,12 @@ class Contest(
             now,
             vote_mode=mode,
         )
-        await reply(interaction, f"🗳️ Voting mode: **{mode}**, from the next time voting opens.")
+        running = await self.bot.context.current_contest(interaction.guild_id)
+        if running is not None and running.phase == Phase.VOTING:
+            when = "from the next contest: today's is already voting and keeps the way it votes."
+        else:
+            when = "from the next time voting opens."
+        await reply(interaction, f"🗳️ Voting mode: **{mode}**, {when}")
 
     @app_commands.command(
         name="roles", description="Who moderates the contest, and the season champion's role"
@@ -294,6 +300,57 @@ class Contest(
             "also let the moderator role see these commands under Integrations.",
         )
 
+    @app_commands.command(
+        name="gates", description="Who may vote (account age, time in the server), entries each"
+    )
+    @app_commands.describe(
+        account_age_days="Accounts younger than this many days can't vote (0: no minimum)",
+        member_days="Members who joined fewer than this many days ago can't vote (0: no minimum)",
+        entries_per_member="How many captions each member may have in one contest",
+    )
+    @app_commands.guild_only()
+    @moderator_only()
+    async def gates(
+        self,
+        interaction: discord.Interaction,
+        account_age_days: app_commands.Range[int, 0, MAX_GATE_DAYS] | None = None,
+        member_days: app_commands.Range[int, 0, MAX_GATE_DAYS] | None = None,
+        entries_per_member: app_commands.Range[int, 1, MAX_ENTRIES_PER_MEMBER] | None = None,
+    ) -> None:
+        changes = {
+            name: value
+            for name, value in (
+                ("min_account_age_days", account_age_days),
+                ("min_member_days", member_days),
+                ("max_entries_per_member", entries_per_member),
+            )
+            if value is not None
+        }
+        problem = gate_problem(changes)
+        if problem:
+            await reply(interaction, problem)
+            return
+        if not changes:
+            settings = await self.bot.context.guild_settings(interaction.guild_id)
+            await reply(interaction, f"{describe_gates(settings)}. Give a value to change one.")
+            return
+        now = self.bot.clock.now()
+        settings = await self.bot.store.call(
+            audit.audited,
+            AuditEntry(
+                interaction.guild_id, interaction.user.id, "contest.gates", None, changes, now=now
+            ),
+            guilds.update_settings,
+            interaction.guild_id,
+            now,
+            **changes,
+        )
+        await reply(
+            interaction,
+            f"{describe_gates(settings)}. Votes are checked against these from now on; emoji "
+            "votes already cast are checked again when voting closes.",
+        )
+
     @app_commands.command(name="status", description="Today's contest: phase, deadlines, entries")
     @app_commands.guild_only()
     async def status(self, interaction: discord.Interaction) -> None:
@@ -323,6 +380,7 @@ class Contest(
             )
         else:
             lines.append(f"Next prompt {timestamp(upcoming)}.")
+        lines.append(describe_gates(settings))
         await reply(interaction, "\n".join(lines))
 
 

@@ -9,7 +9,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.app import PunchlineBot, reply
-from bot.checks import moderator_only
+from bot.checks import is_moderator, moderator_only
 from bot.text import clip, quote_caption
 from storage import audit, entries, guilds, jokes
 from storage.audit import AuditEntry
@@ -75,6 +75,10 @@ class Moderation(
     async def live_entries(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[int]]:
+        # Autocomplete runs no command check, and admins can show /mod to members.
+        settings = await self.bot.context.guild_settings(interaction.guild_id)
+        if not is_moderator(interaction.user, settings.moderator_role_id if settings else None):
+            return []
         contest = await self.bot.context.current_contest(interaction.guild_id)
         if contest is None:
             return []

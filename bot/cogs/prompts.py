@@ -9,7 +9,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.app import PunchlineBot, reply
-from bot.checks import moderator_only
+from bot.checks import is_moderator, moderator_only
 from bot.images import MAX_UPLOAD_BYTES, ImageRejected, prepare_prompt_image
 from bot.text import clip, quote_caption
 from storage import audit, prompts
@@ -183,6 +183,10 @@ class Prompts(
     async def pool_choices(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[int]]:
+        # Autocomplete runs no command check, and admins can show /prompt to members.
+        settings = await self.bot.context.guild_settings(interaction.guild_id)
+        if not is_moderator(interaction.user, settings.moderator_role_id if settings else None):
+            return []
         pool = await self.store.call(prompts.list_prompts, interaction.guild_id, 0, 500)
         return [
             app_commands.Choice(name=clip(f"#{p.id} {p.description}", 100), value=p.id)

@@ -7,58 +7,31 @@ import unicodedata
 from dataclasses import dataclass
 from enum import StrEnum
 
+import icu
+
 from bot.rules.schedule import Phase
 
 MAX_CAPTION_LENGTH = 300
 # Longer raw text is refused before any cleaning: normalising megabytes would stall the bot.
 MAX_RAW_LENGTH = 4_000
 
-# Invisible characters people (and spammers) use to make one caption look like two: zero-width
-# spaces and joiners, word joiner, BOM, soft hyphen, bidi controls, Mongolian vowel separator,
-# combining grapheme joiner, variation selectors.
+# Characters that render as nothing, which people (and spammers) slip in to make one caption
+# look like two: Unicode's default-ignorable code points (zero-width spaces and joiners, variation
+# selectors, tag characters, Hangul fillers, …) and the format controls (bidi, interlinear
+# annotation, musical-symbol beams, …). Prepended concatenation marks (U+0600…) are format
+# controls that do show, so they stay. The set comes from ICU, which carries Unicode's data.
+_INVISIBLE_SET = icu.UnicodeSet(
+    "[[:Default_Ignorable_Code_Point:][:Cf:]-[:Prepended_Concatenation_Mark:]]"
+)
 _INVISIBLE = re.compile(
-    "[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e"
-    "\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0]"
+    "[" + "".join(f"{re.escape(a)}-{re.escape(b)}" for a, b in _INVISIBLE_SET.ranges()) + "]"
 )
 _WHITESPACE = re.compile(r"\s+")
-
-# Letters from other scripts that render like Latin ones (a small, common subset of Unicode's
-# confusables), so “hеllo” with a Cyrillic е counts as a duplicate of “hello”.
-_LOOKALIKES = str.maketrans(
-    {
-        "а": "a",
-        "в": "b",
-        "е": "e",
-        "ё": "e",
-        "к": "k",
-        "м": "m",
-        "н": "h",
-        "о": "o",
-        "р": "p",
-        "с": "c",
-        "т": "t",
-        "у": "y",
-        "х": "x",
-        "і": "i",
-        "ї": "i",
-        "ј": "j",
-        "ѕ": "s",
-        "ԁ": "d",
-        "ɡ": "g",
-        "ο": "o",
-        "α": "a",
-        "ε": "e",
-        "ι": "i",
-        "κ": "k",
-        "ν": "v",
-        "ρ": "p",
-        "τ": "t",
-        "υ": "u",
-        "χ": "x",
-        "ϲ": "c",
-        "ӏ": "l",
-    }
-)
+# Unicode's confusables (TR39): the skeleton maps letters that look alike (Cyrillic о, Armenian
+# օ, Latin ɑ, "rn" and "m", …) to one prototype. ICU documents its read-only calls as safe to
+# share between threads.
+_SPOOF_CHECKER = icu.SpoofChecker()
+_MAX_FOLDS = 4  # skeleton and case folding settle within two rounds; this bounds the loop
 
 
 class CaptionRejected(ValueError):
@@ -77,14 +50,23 @@ def clean_caption(text: str) -> str:
 
 
 def normalize_caption(text: str) -> str:
-    """The key two captions share when they are the same caption.
+    """The key two captions share when they look like the same caption.
 
-    NFKC (fullwidth and ligature forms fold to plain ones), invisible characters removed,
-    case-folded, common homoglyphs mapped to Latin, whitespace collapsed.
+    Invisible characters removed, case-folded, lookalike letters mapped to Unicode's prototypes
+    (the TR39 skeleton: Cyrillic о and Latin o, "rn" and "m"), NFKC (fullwidth, ligature and
+    styled letters fold to plain ones), whitespace collapsed. Case is folded before the skeleton,
+    whose prototypes are case-sensitive ("I" and "l" share one, "i" does not). Repeated until it
+    no longer changes, so a key is its own key.
     """
-    folded = unicodedata.normalize("NFKC", clean_caption(text)).casefold()
-    folded = _INVISIBLE.sub("", folded).translate(_LOOKALIKES)
-    return _WHITESPACE.sub(" ", folded).strip()
+    key = clean_caption(text)
+    for _ in range(_MAX_FOLDS):
+        folded = _SPOOF_CHECKER.getSkeleton(0, _INVISIBLE.sub("", key).casefold())
+        folded = unicodedata.normalize("NFKC", folded).casefold()
+        folded = _WHITESPACE.sub(" ", _INVISIBLE.sub("", folded)).strip()
+        if folded == key:
+            break
+        key = folded
+    return key
 
 
 def validate_caption(text: str) -> tuple[str, str]:

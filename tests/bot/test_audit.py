@@ -68,6 +68,7 @@ SCENARIO = [
     ),
     Step("contest mode", "contest.mode", None, lambda s, ids: {"mode": "emoji"}),
     Step("contest roles", "contest.roles"),
+    Step("contest gates", "contest.gates", None, lambda s, ids: {"account_age_days": 7}),
     Step(
         "prompt add",
         "prompt.add",
