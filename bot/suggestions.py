@@ -14,6 +14,7 @@ import asyncio
 import io
 import logging
 import re
+from collections.abc import Callable
 from typing import Any
 
 import discord
@@ -169,7 +170,10 @@ async def _moderator_may(interaction: discord.Interaction) -> bool:
 
 
 async def _decide(
-    interaction: discord.Interaction, suggestion_id: int, decide: Any, *args: object
+    interaction: discord.Interaction,
+    suggestion_id: int,
+    decide: Callable[..., Result],
+    *args: object,
 ) -> None:
     """Run a verdict with its audit line, tell the suggester, then show the next suggestion."""
     ctx = _ctx(interaction)
