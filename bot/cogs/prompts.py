@@ -233,7 +233,7 @@ class Prompts(
             )
             return
         lines = [
-            f"`#{p.id}` {quote_caption(clip(p.description, 80))} · "
+            f"`#{p.id}` {quote_caption(clip(p.description, 80)) or '(no description)'} · "
             + (
                 f"last used {discord.utils.format_dt(p.last_used_at, 'd')}"
                 if p.last_used_at

@@ -36,6 +36,7 @@ MODERATOR_COMMANDS = [
     ("prompt list", {}),
     ("prompt remove", {"prompt": 1}),
     ("prompt next", {}),
+    ("prompt queue", {}),
     ("season start", {"name": "Spring"}),
 ]
 SHARED_GROUPS = ("contest ", "prompt ")  # groups with member subcommands: no permission hint
