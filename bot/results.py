@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
+from typing import TYPE_CHECKING
 
 import discord
 
@@ -16,6 +17,9 @@ from bot.text import NO_PINGS, clip, quote_caption
 from storage import audit, contests, entries, prompts, seasons, votes
 from storage.audit import AuditEntry
 from storage.models import Contest, Entry, Placement, RatingCounts
+
+if TYPE_CHECKING:
+    from ranker import AIRanking
 
 log = logging.getLogger(__name__)
 SHOWN_LINES = 10
@@ -101,20 +105,7 @@ async def announce_results(ctx: BotContext, contest: Contest) -> None:
         )
     if ai is not None:
         embed.add_field(name="🤖 The AI's ranking", value=ai_text(ai, lines, ordered), inline=False)
-    names = {
-        line.author_id: await ctx.display_name(contest.guild_id, line.author_id)
-        for line in lines[:3]
-    }
-    card_lines = [
-        render.CardLine(
-            line.rank, by_id[line.entry_id].text, names[line.author_id], line.votes, line.mean
-        )
-        for line in lines[:3]
-    ]
-    image = (
-        await ctx.store.call(prompts.prompt_image, contest.prompt_id) if contest.prompt_id else None
-    )
-    card = await asyncio.to_thread(render.results_card, results_title(contest), card_lines, image)
+    card = await results_card(ctx, contest, lines, by_id, ordered, ai, ai_failure)
     embed.set_image(url="attachment://results.png")
     channel = await ctx.channel(contest.channel_id)
     message = await channel.send(
@@ -130,6 +121,44 @@ async def announce_results(ctx: BotContext, contest: Contest) -> None:
     )
     await ctx.store.call(
         audit.audited, posted, contests.set_message_ids, contest.id, results_message_id=message.id
+    )
+
+
+async def results_card(
+    ctx: BotContext,
+    contest: Contest,
+    lines: list[TallyLine],
+    by_id: dict[int, Entry],
+    ordered: list[Entry],
+    ai: AIRanking | None,
+    ai_failure: str | None,
+) -> bytes:
+    """The card: the crowd's podium beside the AI's pick (or why there is none)."""
+    podium = [
+        render.CardLine(
+            line.rank,
+            by_id[line.entry_id].text,
+            await ctx.display_name(contest.guild_id, line.author_id),
+            line.votes,
+            line.mean,
+        )
+        for line in lines[:3]
+    ]
+    pick, note = None, None
+    if ai is not None:
+        chosen = ordered[ai.order[0]]
+        crowd_rank = next(line.rank for line in lines if line.entry_id == chosen.id)
+        author = await ctx.display_name(contest.guild_id, chosen.author_id)
+        pick = render.AIPick(chosen.text, author, crowd_rank, ai.confidence, ai.calibrated)
+    elif ai_failure is not None:
+        note = "The AI's ranking was unavailable this time; the crowd's stands."
+    elif ctx.ai is not None and lines:
+        note = "Too few captions for the AI to pick one."
+    image = (
+        await ctx.store.call(prompts.prompt_image, contest.prompt_id) if contest.prompt_id else None
+    )
+    return await asyncio.to_thread(
+        render.results_card, results_title(contest), podium, image, pick, note
     )
 
 

@@ -190,6 +190,41 @@ _V7_WEEKLY_REPORT = [
     "ALTER TABLE guild_settings ADD COLUMN weekly_report INTEGER NOT NULL DEFAULT 0",
 ]
 
+_V8_PICTURE_SUGGESTIONS = [
+    # Pictures members suggest wait here for a moderator; only a waiting one keeps its picture.
+    """CREATE TABLE prompt_suggestions (
+        id INTEGER PRIMARY KEY,
+        guild_id INTEGER NOT NULL,
+        user_id INTEGER NOT NULL,
+        image BLOB,
+        image_format TEXT NOT NULL,
+        image_hash TEXT,
+        description TEXT NOT NULL DEFAULT '',
+        anonymous INTEGER NOT NULL DEFAULT 0,
+        status TEXT NOT NULL DEFAULT 'pending'
+            CHECK (status IN ('pending', 'approved', 'declined')),
+        reason TEXT,
+        decided_by INTEGER,
+        decided_at TEXT,
+        prompt_id INTEGER REFERENCES prompts (id) ON DELETE SET NULL,
+        told INTEGER NOT NULL DEFAULT 0,
+        suggested_at TEXT NOT NULL,
+        CHECK ((status = 'pending') = (image IS NOT NULL AND image_hash IS NOT NULL))
+    )""",
+    # The same picture waits in a guild's queue once, whoever suggested it.
+    """CREATE UNIQUE INDEX one_waiting_picture ON prompt_suggestions (guild_id, image_hash)
+        WHERE status = 'pending'""",
+    "CREATE INDEX suggestions_member ON prompt_suggestions (guild_id, user_id)",
+    # An approved suggestion's picture credits its suggester ("picture by …") unless anonymous.
+    "ALTER TABLE prompts ADD COLUMN suggested_by INTEGER",
+    "ALTER TABLE prompts ADD COLUMN credited INTEGER NOT NULL DEFAULT 0",
+    # A guild whose pool of unused pictures is low and whose moderators were told so.
+    """CREATE TABLE pool_warnings (
+        guild_id INTEGER PRIMARY KEY,
+        warned_at TEXT NOT NULL
+    )""",
+]
+
 MIGRATIONS: list[list[str]] = [
     _V1_CORE,
     _V2_BALLOTS,
@@ -198,6 +233,7 @@ MIGRATIONS: list[list[str]] = [
     _V5_JOKE_FILTER,
     _V6_VOTE_COUNTS,
     _V7_WEEKLY_REPORT,
+    _V8_PICTURE_SUGGESTIONS,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

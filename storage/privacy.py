@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlite_utils import Database
 
+from storage import prompts
 from storage.db import transaction
 
 ERASED_TEXT = "[deleted at its author's request]"
@@ -48,6 +49,7 @@ def member_data(db: Database, guild_id: int, user_id: int) -> dict[str, list[dic
                 [guild_id, user_id],
             )
         ),
+        **prompts.suggester_data(db, guild_id, user_id),
     }
 
 
@@ -82,4 +84,5 @@ def erase_member(db: Database, guild_id: int, user_id: int) -> dict[str, int]:
                 [ERASED_TEXT, user_id, guild_id],
             ).rowcount,
         }
+        counts |= prompts.erase_suggester(db, guild_id, user_id)
     return counts

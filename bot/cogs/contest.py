@@ -15,10 +15,11 @@ from discord.ext import commands
 
 from bot.app import PunchlineBot, reply
 from bot.checks import moderator_only
+from bot.pool_health import pool_line
 from bot.rules.gates import MAX_ENTRIES_PER_MEMBER, MAX_GATE_DAYS, describe_gates, gate_problem
 from bot.rules.schedule import Phase, Schedule, next_opening, schedule_of, validate_schedule
 from bot.text import timestamp
-from storage import audit, contests, entries, guilds, votes
+from storage import audit, contests, entries, guilds, prompts, votes
 from storage.audit import AuditEntry
 
 
@@ -381,6 +382,9 @@ class Contest(
         else:
             lines.append(f"Next prompt {timestamp(upcoming)}.")
         lines.append(describe_gates(settings))
+        lines.append(
+            pool_line(await self.bot.store.call(prompts.pool_health, interaction.guild_id))
+        )
         await reply(interaction, "\n".join(lines))
 
 

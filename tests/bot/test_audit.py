@@ -23,7 +23,7 @@ from bot.store import Store
 from storage import audit
 from tests.bot.conftest import ClockFrom, Server, punchline, submit
 
-READ_ONLY = {"mod audit", "prompt list", "ranker status", "ranker report"}
+READ_ONLY = {"mod audit", "prompt list", "prompt queue", "ranker status", "ranker report"}
 
 START = dt.datetime(2026, 3, 2, 6, 0, tzinfo=dt.UTC)  # the next prompt is due at 12:00
 
