@@ -68,6 +68,14 @@ def _thumbnail(data: bytes | None, box: tuple[int, int]) -> Image.Image | None:
         return img.copy()
 
 
+def card_stats(line: CardLine) -> str:
+    """The line under a caption on the card: its votes and mean, or that nobody rated it (the
+    tally's mean of an unrated entry is the contest's prior, not a rating anyone gave)."""
+    if not line.votes:
+        return "no ratings"
+    return f"{line.votes} vote{'s' if line.votes != 1 else ''} · mean {line.mean:.2f}"
+
+
 def results_card(title: str, lines: list[CardLine], prompt_image: bytes | None) -> bytes:
     """The PNG posted with the results: the prompt thumbnail and the top three captions."""
     top = lines[:3]
@@ -93,8 +101,9 @@ def results_card(title: str, lines: list[CardLine], prompt_image: bytes | None) 
         draw.text((text_x + 50, y + 6), line.author, font=font(26), fill=INK)
         for i, part in enumerate(wrap):
             draw.text((text_x + 50, y + 42 + 34 * i), part, font=font(26), fill=INK)
-        stats = f"{line.votes} vote{'s' if line.votes != 1 else ''} · mean {line.mean:.2f}"
-        draw.text((text_x + 50, y + 42 + 34 * len(wrap)), stats, font=font(20), fill=MUTED)
+        draw.text(
+            (text_x + 50, y + 42 + 34 * len(wrap)), card_stats(line), font=font(20), fill=MUTED
+        )
         y += height
     if not top:
         draw.text((30, header), "No entries this time.", font=font(30), fill=MUTED)

@@ -2,18 +2,35 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
+import logging
 import re
+import sqlite3
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
 from bot.app import PunchlineBot, reply
+from bot.erasure import DiscordCleanup, erase_from_discord
+from bot.text import clip
 from storage import audit
 from storage.audit import AuditEntry
-from storage.privacy import erase_member, member_data
+from storage.privacy import (
+    FORMER_MEMBER,
+    erase_from_backups,
+    erase_member,
+    member_data,
+    purge_deleted_content,
+)
+
+log = logging.getLogger(__name__)
+NOT_COVERED = (
+    "**Not covered:** messages and reactions you posted yourself, replies the bot showed only "
+    "to you, and copies Discord or other members keep."
+)
 
 
 class EraseButton(
@@ -43,19 +60,110 @@ class EraseButton(
                 "That button is for someone else.", ephemeral=True
             )
             return
+        await interaction.response.defer()  # the edits on Discord can take a while
         bot: PunchlineBot = interaction.client  # type: ignore[assignment]
-        now = bot.clock.now()
-        counts = await bot.store.call(
-            audit.audited,
-            lambda counts: AuditEntry(
-                interaction.guild_id, None, "privacy.erase", "user:erased", counts, now=now
-            ),
-            erase_member,
-            interaction.guild_id,
-            self.user_id,
+        guild_id, now = interaction.guild_id, bot.clock.now()
+        async with bot.context.lock(guild_id):  # no contest step runs half-way through it
+            erasure = await bot.store.call(
+                audit.audited,
+                lambda erasure: AuditEntry(
+                    guild_id,
+                    None,
+                    "privacy.erase",
+                    f"former-member:{-erasure.pseudonym}",
+                    erasure.counts,
+                    now=now,
+                ),
+                erase_member,
+                guild_id,
+                self.user_id,
+            )
+        erased = database_summary(erasure.counts)
+        await interaction.edit_original_response(
+            content=f"{erased}\n⏳ Now editing my posts and backups…", view=None
         )
-        summary = ", ".join(f"{n} {what.replace('_', ' ')}" for what, n in counts.items())
-        await interaction.response.edit_message(content=f"🧹 Done: {summary}.", view=None)
+        try:
+            purged: bool | None = await bot.store.call(purge_deleted_content)
+        except sqlite3.Error:  # e.g. no room on the disk for VACUUM's copy
+            log.exception("erasure: the database file could not be rewritten")
+            purged = None
+        cleanup = await erase_from_discord(bot.context, erasure)
+        scrubbed, failed = await asyncio.to_thread(
+            erase_from_backups, bot.settings.backup_dir, guild_id, self.user_id
+        )
+        backups = (
+            f"**Backups:** {len(scrubbed)} scrubbed the same way."
+            if not failed
+            else f"**Backups:** {len(scrubbed)} scrubbed; {len(failed)} could not be opened and "
+            f"will be deleted by rotation within {bot.settings.backups_kept} nightly backups."
+        )
+        await interaction.edit_original_response(
+            content=clip(
+                "\n".join(
+                    [erased, discord_summary(cleanup), file_summary(purged), backups, NOT_COVERED]
+                )
+            )
+        )
+
+
+def database_summary(counts: dict[str, int]) -> str:
+    """What the erasure did in the database, in a sentence or three."""
+    deleted = [
+        f"{counts[key]} {label}"
+        for key, label in (
+            ("votes", "rating(s)"),
+            ("ballot_exposures", "ballot record(s)"),
+            ("jokes", "joke request(s)"),
+            ("ban", "ban"),
+        )
+        if counts[key]
+    ]
+    parts = [f"deleted {', '.join(deleted)}" if deleted else "no votes or jokes to delete"]
+    if counts["captions_withdrawn"]:
+        parts.append(
+            f"{counts['captions_withdrawn']} caption(s) withdrawn from the running contest"
+        )
+    kept = counts["placings_kept_anonymously"]
+    if kept:
+        parts.append(
+            f"{kept} placed caption(s) keep their place as “{FORMER_MEMBER}”, without your words"
+        )
+    if counts["captions_anonymised"]:
+        parts.append(f"the text of all {counts['captions_anonymised']} of your caption(s) removed")
+    renamed = counts["audit_lines"] + counts["moderation_records"]
+    if renamed:
+        parts.append(f"{renamed} moderation record(s) now name “{FORMER_MEMBER}” instead of you")
+    return "🧹 **Erased:** " + "; ".join(parts) + "."
+
+
+def discord_summary(cleanup: DiscordCleanup) -> str:
+    text = f"**On Discord:** {cleanup.posts_edited} of my post(s) edited to remove your words"
+    if cleanup.posts_failed:
+        text += (
+            f"; {cleanup.posts_failed} could not be edited (deleted, or I lack access): "
+            "a moderator can delete them"
+        )
+    if cleanup.reactions_left:
+        text += (
+            f"; {cleanup.reactions_left} of your rating emoji on today's entries could not be "
+            "removed: take them off yourself, or they count again at the close"
+        )
+    return text + "."
+
+
+def file_summary(purged: bool | None) -> str:
+    """``purged``: rewritten (True), rewritten but the WAL still held (False), failed (None)."""
+    if purged:
+        return "**Database file:** rewritten, so no deleted copy of your data stays in it."
+    if purged is False:
+        return (
+            "**Database file:** rewritten; its write-ahead log is emptied at the next "
+            "checkpoint (another reader held it just now)."
+        )
+    return (
+        "**Database file:** your rows are gone, but rewriting the file failed (the moderators "
+        "can see why in the logs): deleted copies may stay in its free space until it is."
+    )
 
 
 class Privacy(
@@ -89,9 +197,12 @@ class Privacy(
         view.add_item(EraseButton(interaction.user.id))
         await reply(
             interaction,
-            "This erases your votes, ballot history and jokes here, and removes your "
-            "name and words from your captions (their anonymous results stay so others' "
-            "standings add up). It can't be undone.",
+            "This erases your ratings, ballot history, joke requests and any contest ban here. "
+            "Your captions leave a contest that is still running; in closed contests they keep "
+            f"their place as “{FORMER_MEMBER}”, without your words or name, so others' "
+            "standings add up. I edit my posts that showed your captions, rewrite the database "
+            "file and apply the same erasure to my backups. Messages you wrote yourself are "
+            "not touched. It can't be undone.",
             view=view,
         )
 
