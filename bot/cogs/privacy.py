@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import json
 import logging
@@ -20,6 +21,7 @@ from storage import audit
 from storage.audit import AuditEntry
 from storage.privacy import (
     FORMER_MEMBER,
+    Erasure,
     erase_from_backups,
     erase_member,
     member_data,
@@ -62,48 +64,57 @@ class EraseButton(
             return
         await interaction.response.defer()  # the edits on Discord can take a while
         bot: PunchlineBot = interaction.client  # type: ignore[assignment]
-        guild_id, now = interaction.guild_id, bot.clock.now()
-        async with bot.context.lock(guild_id):  # no contest step runs half-way through it
-            erasure = await bot.store.call(
-                audit.audited,
-                lambda erasure: AuditEntry(
-                    guild_id,
-                    None,
-                    "privacy.erase",
-                    f"former-member:{-erasure.pseudonym}",
-                    erasure.counts,
-                    now=now,
-                ),
-                erase_member,
-                guild_id,
-                self.user_id,
-            )
+        erasure = await erase_in_database(bot, interaction.guild_id, self.user_id)
         erased = database_summary(erasure.counts)
         await interaction.edit_original_response(
             content=f"{erased}\n⏳ Now editing my posts and backups…", view=None
         )
-        try:
-            purged: bool | None = await bot.store.call(purge_deleted_content)
-        except sqlite3.Error:  # e.g. no room on the disk for VACUUM's copy
-            log.exception("erasure: the database file could not be rewritten")
-            purged = None
-        cleanup = await erase_from_discord(bot.context, erasure)
-        scrubbed, failed = await asyncio.to_thread(
-            erase_from_backups, bot.settings.backup_dir, guild_id, self.user_id
+        report = [erased, *await clean_up_after(bot, interaction.guild_id, erasure), NOT_COVERED]
+        with contextlib.suppress(discord.HTTPException):  # past 15 minutes the reply is frozen
+            await interaction.edit_original_response(content=clip("\n".join(report)))
+
+
+async def erase_in_database(bot: PunchlineBot, guild_id: int, user_id: int) -> Erasure:
+    """The erasure and its audit line, in one transaction, while no contest step runs."""
+    now = bot.clock.now()
+    async with bot.context.lock(guild_id):
+        return await bot.store.call(
+            audit.audited,
+            lambda erasure: AuditEntry(
+                guild_id,
+                None,
+                "privacy.erase",
+                f"former-member:{-erasure.pseudonym}",
+                erasure.counts,
+                now=now,
+            ),
+            erase_member,
+            guild_id,
+            user_id,
         )
-        backups = (
-            f"**Backups:** {len(scrubbed)} scrubbed the same way."
-            if not failed
-            else f"**Backups:** {len(scrubbed)} scrubbed; {len(failed)} could not be opened and "
-            f"will be deleted by rotation within {bot.settings.backups_kept} nightly backups."
+
+
+async def clean_up_after(bot: PunchlineBot, guild_id: int, erasure: Erasure) -> list[str]:
+    """Rewrite the database file, edit the posts on Discord, scrub the backups; one line each.
+
+    The erasure has committed: whatever fails here is reported, and the erasure stands.
+    """
+    try:
+        purged: bool | None = await bot.store.call(purge_deleted_content)
+    except sqlite3.Error:  # e.g. no room on the disk for VACUUM's copy
+        log.exception("erasure: the database file could not be rewritten")
+        purged = None
+    cleanup = await erase_from_discord(bot.context, erasure)
+    scrubbed, failed = await asyncio.to_thread(
+        erase_from_backups, bot.settings.backup_dir, guild_id, erasure.user_id
+    )
+    backups = f"**Backups:** {len(scrubbed)} scrubbed the same way"
+    if failed:
+        backups += (
+            f"; {len(failed)} could not be opened: rotation deletes it within "
+            f"{bot.settings.backups_kept} nightly backups"
         )
-        await interaction.edit_original_response(
-            content=clip(
-                "\n".join(
-                    [erased, discord_summary(cleanup), file_summary(purged), backups, NOT_COVERED]
-                )
-            )
-        )
+    return [discord_summary(cleanup), file_summary(purged), backups + "."]
 
 
 def database_summary(counts: dict[str, int]) -> str:

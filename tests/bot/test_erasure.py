@@ -212,3 +212,33 @@ async def test_a_post_discord_refuses_to_edit_does_not_undo_the_erasure(emu, ser
     erased = entries.contest_entries(db, contest.id, status="withdrawn")
     assert [e.text for e in erased] == [ERASED_TEXT]
     assert member_data(db, server.guild.id, alice.id)["entries"] == []
+
+
+async def test_every_results_post_of_a_reopened_contest_is_edited(emu, server, db_path, db):
+    """Defect 3: a reopened contest has two results posts; the earlier one quoted the caption too."""
+    m = server.members
+    alice, bob, carol = m["alice"], m["bob"], m["carol"]
+    async with punchline(emu, db_path) as bot:
+        contest = await open_contest_now(emu, server, bot, db)
+        await submit(emu, server, alice, SECRET)
+        await submit(emu, server, bob, "Bob's honest effort")
+        posted = await start_voting_now(emu, bot, db, contest, 2)
+        thread = contests.get_contest(db, contest.id).thread_id
+        await emu.react(carol.id, thread, posted[alice.id].id, "😂")
+        await emu.wait_until(lambda: stored_votes(db, contest.id), "carol's vote")
+        await close_now(emu, server, bot, contest)
+        await emu.slash(
+            server.guild.id, server.channel.id, server.mod.id, "contest reopen", minutes=60
+        )
+        run_job_now(bot, f"close:{contest.id}")
+        both = await emu.wait_until(
+            lambda: results if len(results := results_posts(emu, server)) == 2 else None,
+            "the second results post",
+        )
+        assert all(SECRET in post.embeds[0]["description"] for post in both)
+
+        report = await erase(emu, server, alice)
+
+    assert "3 of my post(s) edited" in report.content  # the entry post and both results posts
+    assert SECRET not in shown_text(emu, server.channel.id, thread)
+    assert f"<@{alice.id}>" not in shown_text(emu, server.channel.id, thread)

@@ -92,6 +92,9 @@ async def test_contest_roles_refuses_roles_nobody_there_could_give(emu, db_path,
     server, role = ranked_guild(emu)
     everyone = server.guild.id
     owner = server.guild.owner_id
+    hosts = emu.create_role(server.guild.id, "hosts", permissions=Permission.MANAGE_GUILD)
+    host = emu.create_user("host", created_at=OLD_ACCOUNT)  # a moderator above every role
+    emu.add_member(server.guild.id, host.id, roles=[hosts])
 
     async def roles(user_id: int, **chosen: int) -> str:
         answer = await emu.slash(
@@ -105,6 +108,7 @@ async def test_contest_roles_refuses_roles_nobody_there_could_give(emu, db_path,
         assert "my highest role" in await roles(server.mod.id, champion=role["mid"])
         assert "belongs to an integration" in await roles(server.mod.id, champion=role["bot"])
         assert "@everyone" in await roles(server.mod.id, moderator=everyone)
+        assert "you need Manage Roles" in await roles(host.id, champion=role["low"])
         assert "Manage Roles permission" in await roles(server.mod.id, champion=role["low"])
         assert guilds.get_settings(db, server.guild.id) is None  # nothing was stored
 
