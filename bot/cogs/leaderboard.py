@@ -174,13 +174,14 @@ class Leaderboard(commands.Cog):
                 users=False if former else [discord.Object(champion.author_id)],
             ),
         )
-        if settings.champion_role_id and not former:
+        if settings.champion_role_id:
             await self._crown(guild, settings.champion_role_id, champion.author_id, season)
 
     async def _crown(
         self, guild: discord.Guild, role_id: int, champion_id: int, season: tuple[int, str]
     ) -> None:
-        """Move the champion role from the last champion to the new one.
+        """Move the champion role from the last champion to the new one (to nobody when the new
+        one is a former member).
 
         Without the members intent the cache holds almost no members: each one is fetched. A
         refusal (no Manage Roles, the role above the bot's) is logged, never raised.

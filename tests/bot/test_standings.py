@@ -44,6 +44,37 @@ async def alice_wins_a_contest(emu: DiscordEmulator, server: Server, bot, db) ->
     await emu.wait_until(lambda: results_posts(emu, server), "the results")
 
 
+def closed_contest(db, server: Server, day: str, ranked: list[int], season_id=None) -> None:
+    """A contest long closed and announced, its entries by ``ranked`` authors placed in order."""
+    now = dt.datetime.now(dt.UTC)
+    contest, _ = contests.open_contest(
+        db,
+        guild_id=server.guild.id,
+        day=day,
+        prompt_id=None,
+        season_id=season_id,
+        opens_at=now,
+        voting_at=now,
+        closes_at=now,
+        channel_id=server.channel.id,
+        now=now,
+    )
+    contests.advance_phase(db, contest.id, "submissions", "closed")
+    contests.set_message_ids(db, contest.id, results_message_id=1)
+    placed = [
+        entries.add_entry(db, contest.id, author, f"caption {i}", f"caption {i}", now)
+        for i, author in enumerate(ranked)
+    ]
+    seasons.save_placements(
+        db,
+        contest.id,
+        [
+            Placement(contest.id, e.id, e.author_id, rank, len(placed), 2.0, 1.0, 2, 10 - rank)
+            for rank, e in enumerate(placed, start=1)
+        ],
+    )
+
+
 def requests(emu: DiscordEmulator, method: str, path: str) -> list[int]:
     """The statuses of the requests made so far to ``method path``."""
     return [r.status for r in emu.request_log if r.method == method and r.path == path]
@@ -67,6 +98,34 @@ async def test_the_champion_is_fetched_and_given_the_role(emu, server, db_path, 
     assert requests(emu, "GET", member) == [200]
     # The emulator has no route for giving roles (it answers 404): the request is what counts.
     assert len(requests(emu, "PUT", f"{member}/roles/{champions.id}")) == 1
+
+
+async def test_the_last_champion_hands_the_role_on(emu, server, db_path, db):
+    """Defect 5: the role was taken back only from members in the cache, which without the
+    members intent holds none: the last champion is fetched and loses it."""
+    alice, bob = server.members["alice"], server.members["bob"]
+    champions = emu.create_role(server.guild.id, "Champions")
+    async with punchline(emu, db_path):
+        await season_start(emu, server, "Spring")
+        spring = seasons.current_season(db, server.guild.id)[0]
+        closed_contest(db, server, "2026-01-01", [alice.id, bob.id], spring)
+        guilds.update_settings(
+            db,
+            server.guild.id,
+            dt.datetime.now(dt.UTC),
+            channel_id=server.channel.id,
+            champion_role_id=champions.id,
+            enabled=0,  # no daily contest: the seasons' contests are made above
+        )
+        await season_start(emu, server, "Summer")
+        emu.set_member_roles(server.guild.id, alice.id, [champions])  # what the bot asked for
+        summer = seasons.current_season(db, server.guild.id)[0]
+        closed_contest(db, server, "2026-01-02", [bob.id, alice.id], summer)
+        await season_start(emu, server, "Autumn")
+
+    roles_of = f"/guilds/{server.guild.id}/members/{{}}/roles/{champions.id}"
+    assert len(requests(emu, "DELETE", roles_of.format(alice.id))) == 1
+    assert len(requests(emu, "PUT", roles_of.format(bob.id))) == 1
 
 
 def ranked_guild(emu: DiscordEmulator) -> tuple[Server, dict[str, int]]:
@@ -156,34 +215,8 @@ async def test_a_season_name_never_pings(emu, server, db_path, db):
 async def test_leaderboard_answers_before_it_looks_up_names(emu, server, db_path, db):
     """Defect 7: /leaderboard fetched up to 10 users before its first answer; three 429s on
     those fetches pushed that answer past Discord's 3-second deadline."""
-    now = dt.datetime.now(dt.UTC)
     members = list(server.members.values())
-    contest, _ = contests.open_contest(
-        db,
-        guild_id=server.guild.id,
-        day="2026-01-01",
-        prompt_id=None,
-        season_id=None,
-        opens_at=now,
-        voting_at=now,
-        closes_at=now,
-        channel_id=server.channel.id,
-        now=now,
-    )
-    contests.advance_phase(db, contest.id, "submissions", "closed")
-    contests.set_message_ids(db, contest.id, results_message_id=1)  # long since announced
-    placed = [
-        entries.add_entry(db, contest.id, member.id, f"caption {i}", f"caption {i}", now)
-        for i, member in enumerate(members)
-    ]
-    seasons.save_placements(
-        db,
-        contest.id,
-        [
-            Placement(contest.id, e.id, e.author_id, rank, len(placed), 2.0, 1.0, 2, 10 - rank)
-            for rank, e in enumerate(placed, start=1)
-        ],
-    )
+    closed_contest(db, server, "2026-01-01", [member.id for member in members])
     async with punchline(emu, db_path):
         emu.faults.rate_limit("GET /users/", count=3, retry_after=1.2)
         asked_at = time.monotonic()
