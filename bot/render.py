@@ -97,6 +97,14 @@ def _thumbnail(data: bytes | None, box: tuple[int, int]) -> Image.Image | None:
         return img.copy()
 
 
+def card_stats(line: CardLine) -> str:
+    """The line under a caption on the card: its votes and mean, or that nobody rated it (the
+    tally's mean of an unrated entry is the contest's prior, not a rating anyone gave)."""
+    if not line.votes:
+        return "no ratings"
+    return f"{line.votes} vote{'s' if line.votes != 1 else ''} · mean {line.mean:.2f}"
+
+
 # The results card is 1000 × 600 whatever the captions, so Discord's chat preview (an embed image
 # shows at most about 400 px wide and 300 tall) always shows it whole at 40%: captions and names
 # (30 px) read at 12 px there, the smallest text (24 px) at about 10 px.
@@ -150,7 +158,7 @@ def _draw_podium(draw: ImageDraw.ImageDraw, podium: list[CardLine]) -> None:
         caption = _lines(f"“{line.caption}”", 30, 465, 2)
         for i, part in enumerate(caption):
             draw.text((88, y + 42 + 34 * i), part, font=font(30), fill=INK)
-        stats = f"{line.votes} vote{'s' if line.votes != 1 else ''} · mean {line.mean:.2f}"
+        stats = card_stats(line)
         draw.text((88, y + 46 + 34 * len(caption)), stats, font=font(24), fill=MUTED)
 
 

@@ -225,6 +225,26 @@ _V8_PICTURE_SUGGESTIONS = [
     )""",
 ]
 
+_V9_FORMER_MEMBERS = [
+    # An erased member's results stay under a pseudonym, minus this table's id: one per erasure,
+    # never reused (AUTOINCREMENT), so two erased members never merge. Nothing says who it was.
+    """CREATE TABLE former_members (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        guild_id INTEGER NOT NULL
+    )""",
+    # Erasures before this version gave every erased entry the author 0, merging their authors
+    # on the leaderboards. Who wrote which is gone, so each such entry becomes its own former
+    # member (numbered by the entry's id), and one in a running contest leaves it.
+    """INSERT INTO former_members (id, guild_id)
+        SELECT e.id, c.guild_id FROM entries e JOIN contests c ON c.id = e.contest_id
+        WHERE e.author_id = 0""",
+    "UPDATE placements SET author_id = -entry_id WHERE author_id = 0",
+    "UPDATE entries SET author_id = -id WHERE author_id = 0",
+    """UPDATE entries SET status = 'withdrawn'
+        WHERE author_id < 0 AND status = 'active'
+        AND contest_id IN (SELECT id FROM contests WHERE phase != 'closed')""",
+]
+
 MIGRATIONS: list[list[str]] = [
     _V1_CORE,
     _V2_BALLOTS,
@@ -234,6 +254,7 @@ MIGRATIONS: list[list[str]] = [
     _V6_VOTE_COUNTS,
     _V7_WEEKLY_REPORT,
     _V8_PICTURE_SUGGESTIONS,
+    _V9_FORMER_MEMBERS,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -16,6 +16,7 @@ from discord.ext import commands
 from bot.app import PunchlineBot, reply
 from bot.checks import moderator_only
 from bot.pool_health import pool_line
+from bot.roles import role_refusal
 from bot.rules.gates import MAX_ENTRIES_PER_MEMBER, MAX_GATE_DAYS, describe_gates, gate_problem
 from bot.rules.schedule import Phase, Schedule, next_opening, schedule_of, validate_schedule
 from bot.text import timestamp
@@ -277,6 +278,13 @@ class Contest(
         moderator: discord.Role | None = None,
         champion: discord.Role | None = None,
     ) -> None:
+        for role, given_by_bot in ((moderator, False), (champion, True)):
+            refusal = role and role_refusal(
+                role, interaction.user, interaction.guild.me, given_by_bot=given_by_bot
+            )
+            if refusal:
+                await reply(interaction, f"Nothing was changed. {refusal}")
+                return
         now = self.bot.clock.now()
         await self.bot.store.call(
             audit.audited,

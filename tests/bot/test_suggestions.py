@@ -143,7 +143,8 @@ async def test_a_member_who_erased_their_data_leaves_nothing_to_approve(emu, ser
         assert "1 picture suggestions" in shown.content
         asked = await emu.slash(server.guild.id, server.channel.id, carol.id, "privacy delete")
         done = await emu.press_button(asked.original.id, f"privacy:erase:{carol.id}", carol.id)
-        assert "1 picture suggestions" in done.content
+        await emu.wait_until(lambda: "Backups" in (done.content or ""), "the erasure's report")
+        assert "1 picture suggestion(s)" in done.content
 
         gone = await press(emu, queue.original, "suggestion:approve:1", server.mod, "not in")
         assert "erased their data" in gone.content

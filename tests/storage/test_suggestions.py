@@ -162,7 +162,7 @@ def test_privacy_shows_and_erases_a_suggesters_pictures(db, now):
     assert [r["id"] for r in shown["pool_pictures"]] == [used.prompt_id, unused.prompt_id]
     assert shown["picture_suggestions"][2]["image_bytes"] == len(b"jpeg-hash-c")
 
-    counts = erase_member(db, GUILD, ALICE)
+    counts = erase_member(db, GUILD, ALICE).counts
     assert counts["picture_suggestions"] == 3
     assert counts["unused_pool_pictures"] == 1
     assert counts["used_pool_pictures_uncredited"] == 1
