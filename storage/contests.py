@@ -153,6 +153,8 @@ def closed_contest_votes(db: Database, guild_id: int) -> list[dict]:
         "SELECT c.id AS contest_id, c.day, coalesce(p.description, '') AS description, e.text, "
         + count_columns()
         + " FROM contests c JOIN entries e ON e.contest_id = c.id AND e.status = 'active'"
+        # an erased member's captions (author < 0) keep their place, but not as something to learn from
+        " AND e.author_id > 0"
         " LEFT JOIN prompts p ON p.id = c.prompt_id LEFT JOIN votes v ON v.entry_id = e.id"
         " WHERE c.guild_id = ? AND c.phase = 'closed' GROUP BY e.id ORDER BY c.day, c.id, e.id",
         [guild_id],

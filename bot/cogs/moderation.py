@@ -10,6 +10,7 @@ from discord.ext import commands
 
 from bot.app import PunchlineBot, reply
 from bot.checks import is_moderator, moderator_only
+from bot.results import author_mention
 from bot.text import clip, quote_caption
 from storage import audit, entries, guilds, jokes
 from storage.audit import AuditEntry
@@ -189,7 +190,7 @@ class Moderation(
             return
         lines = [
             f"{discord.utils.format_dt(a.at, 'd')} {discord.utils.format_dt(a.at, 't')} · "
-            f"{f'<@{a.actor_id}>' if a.actor_id else 'bot'} · `{a.action}` {a.target or ''}"
+            f"{author_mention(a.actor_id) if a.actor_id else 'bot'} · `{a.action}` {a.target or ''}"
             for a in actions
         ]
         await reply(interaction, clip(f"**Audit log, page {page}**\n" + "\n".join(lines)))

@@ -238,3 +238,15 @@ def test_an_erasure_is_all_or_nothing(db, now, contest):
         erase_member(db, 1, ALICE)
     assert [e.text for e in entries.contest_entries(db, contest.id)] == [SECRET]
     assert db.execute("SELECT count(*) FROM former_members").fetchone()[0] == 0
+
+
+def test_a_refit_never_learns_from_an_erased_caption(db, now):
+    """Issue 16, defect 3 (follow-up): the erased text "[deleted …]" and its votes are kept for
+    the standings, but the nightly refit's training data leaves them out."""
+    contest = closed_contest(db, now, "2026-03-01")
+    place(db, contest, [(ALICE, SECRET), (BOB, "Second place")], now)
+    before = [text for text, _ in contests.closed_contest_votes(db, 1)[0]["captions"]]
+    erase_member(db, 1, ALICE)
+    after = [text for text, _ in contests.closed_contest_votes(db, 1)[0]["captions"]]
+    assert before == [SECRET, "Second place"]
+    assert after == ["Second place"]
