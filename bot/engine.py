@@ -62,8 +62,10 @@ class ContestEngine:
         self.ballots = BallotBox(ctx)
 
     async def drain(self) -> None:
-        """Wait (up to :data:`DRAIN_SECONDS`) for every guild's running contest step to finish."""
+        """Wait (up to :data:`DRAIN_SECONDS`) for every guild's running contest step to finish,
+        and for the votes being written."""
         await self.ctx.lock.drain(DRAIN_SECONDS)
+        await self.votes.drain()
 
     def _entry(
         self, actor_id: int | None, action: str, contest: Contest, details: dict
@@ -79,6 +81,7 @@ class ContestEngine:
     async def resume(self) -> None:
         """Rebuild every job from SQLite and finish whatever was interrupted (runs on each READY)."""
         store = self.ctx.store
+        await self.votes.watch_all()
         for settings in await store.call(guilds.configured_guilds):
             self.arm_daily_post(settings)
             await self.run_step(
@@ -348,4 +351,5 @@ class ContestEngine:
             )
             contest = await store.call(contests.get_contest, contest.id)
             self.arm_phases(contest)
-            return contest
+        await self.votes.watch_all()  # its posted entries count reactions again
+        return contest

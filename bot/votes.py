@@ -1,10 +1,21 @@
-"""Emoji voting: posting entries, turning reactions into ratings, and reconciling after downtime."""
+"""Emoji voting: posting entries, turning reactions into ratings, and reconciling after downtime.
+
+Every 😂 in any channel of any server reaches the bot, so a reaction is first looked up in an
+in-memory index of the live entries' message ids: one that is not a live entry costs a dict
+lookup, no lock and no database work. A vote on a live entry is checked against the guild's gates
+(settings from memory) and written by :class:`~bot.vote_batches.VoteBatcher`, which commits what
+arrives together in one transaction and re-checks there that the entry is live and voting.
+No guild lock is taken on this path; the close's reconciliation takes it.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections import defaultdict
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
 
 import discord
 
@@ -13,9 +24,10 @@ from bot.posts import unrecorded_posts
 from bot.rules.schedule import Phase
 from bot.rules.voting import VoteGates, Voter, VoteRefused, check_voter, gates_of
 from bot.text import NO_PINGS, quote_caption, timestamp
+from bot.vote_batches import VoteBatcher
 from storage import contests, entries, votes
 from storage.models import Contest, Entry, Rating
-from storage.votes import Vote
+from storage.votes import Vote, VoteChange
 
 log = logging.getLogger(__name__)
 RATING_GUIDE = " · ".join(f"{r.emoji} {r.label.lower()}" for r in Rating)
@@ -26,12 +38,33 @@ def entry_heading(entry: Entry) -> str:
     return f"**Entry #{entry.number}**"
 
 
+@dataclass(frozen=True)
+class LiveEntry:
+    """A posted entry of a contest that is voting, as the reaction index holds it. (Withdrawn
+    or closed since? The database re-checks both when the vote is written.)"""
+
+    entry_id: int
+    guild_id: int
+    author_id: int
+    phase: str = Phase.VOTING
+    status: str = "active"
+
+
+@dataclass
+class _Turn:
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    waiting: int = 0  # holders and waiters
+
+
 class VoteKeeper:
     """Emoji votes for every guild: posts the entries, turns reactions into stored ratings."""
 
     def __init__(self, ctx: BotContext) -> None:
         self.ctx = ctx
         self.store = ctx.store
+        self._live: dict[int, LiveEntry] = {}  # message id → the live entry posted as it
+        self._writes = VoteBatcher(ctx.store, ctx.clock)
+        self._in_order: dict[tuple[int, int], _Turn] = {}  # (message, member) → its queue
         # The emoji each member last chose per message, and reactions the bot itself removed:
         # in memory only, to tell a member's switch (😂 → 🙂) from their withdrawal.
         self._latest: dict[tuple[int, int], str] = {}
@@ -47,7 +80,7 @@ class VoteKeeper:
         if retry and unposted:
             unposted = await self.adopt_unrecorded_entry(target, contest, unposted)
         for entry in unposted:
-            await self.post_entry(target, entry)
+            await self.post_entry(target, entry, contest.guild_id)
 
     async def voting_channel(self, contest: Contest) -> discord.abc.Messageable:
         """The thread under the prompt where entries are posted (made on first use)."""
@@ -75,11 +108,14 @@ class VoteKeeper:
         )
         return thread
 
-    async def post_entry(self, target: discord.abc.Messageable, entry: Entry) -> None:
+    async def post_entry(
+        self, target: discord.abc.Messageable, entry: Entry, guild_id: int
+    ) -> None:
         message = await target.send(
             f"{entry_heading(entry)}\n>>> {quote_caption(entry.text)}", allowed_mentions=NO_PINGS
         )
         await self.store.call(entries.set_entry_message, entry.id, message.id)
+        self._live[message.id] = LiveEntry(entry.id, guild_id, entry.author_id)
         for rating in Rating:
             await message.add_reaction(rating.emoji)
 
@@ -102,6 +138,7 @@ class VoteKeeper:
             return unposted
         message, entry = found[0], by_heading[found[0].content.split("\n", 1)[0]]
         await self.store.call(entries.set_entry_message, entry.id, message.id)
+        self._live[message.id] = LiveEntry(entry.id, contest.guild_id, entry.author_id)
         present = {str(r.emoji) for r in message.reactions if r.me}
         for rating in Rating:
             if rating.emoji not in present:
@@ -110,82 +147,102 @@ class VoteKeeper:
 
     # -- live reactions ------------------------------------------------------------------------
 
+    async def watch_all(self) -> None:
+        """Rebuild the index of live entries from the database (at every start)."""
+        rows = await self.store.call(votes.posted_live_entries)
+        self._live = {
+            message: LiveEntry(entry, guild, author) for message, entry, guild, author in rows
+        }
+
     async def reaction_added(self, payload: discord.RawReactionActionEvent) -> None:
-        rating = Rating.from_emoji(str(payload.emoji))
-        if rating is None or payload.guild_id is None or payload.user_id == self.ctx.user_id:
+        live = self._live.get(payload.message_id)
+        if live is None or payload.user_id == self.ctx.user_id:
             return
-        emoji, key = str(payload.emoji), (payload.message_id, payload.user_id)
-        async with self.ctx.lock(payload.guild_id):
-            entry = await self.store.call(entries.entry_by_message, payload.message_id)
-            if entry is None:
-                return
-            contest = await self.store.call(contests.get_contest, entry.contest_id)
-            member = payload.member
-            voter = Voter(
-                payload.user_id,
-                bool(member and member.bot),
-                discord.utils.snowflake_time(payload.user_id),
-                member.joined_at if member else None,
-            )
-            settings = await self.ctx.guild_settings(contest.guild_id)
-            try:
-                check_voter(contest, entry, voter, settings, self.ctx.clock.now())
-            except VoteRefused as refusal:
-                log.debug("vote refused on entry %s by %s: %s", entry.id, payload.user_id, refusal)
-                await self._remove_reaction(
-                    payload.channel_id, payload.message_id, payload.user_id, emoji
-                )
-                return
-            await self.store.call(
-                votes.record_vote,
-                entry.id,
-                payload.user_id,
-                rating,
-                "emoji",
-                self.ctx.clock.now(),
-            )
-            previous, self._latest[key] = self._latest.get(key), emoji
-            if (
-                previous is not None and previous != emoji
-            ):  # one rating per entry: drop the old emoji
-                await self._remove_reaction(
-                    payload.channel_id, payload.message_id, payload.user_id, previous
-                )
+        rating = Rating.from_emoji(str(payload.emoji))
+        if rating is None:
+            return
+        key = (payload.message_id, payload.user_id)
+        async with self._turn(key):  # before any await: the member's events keep their order
+            await self._rate(payload, live, rating)
+
+    async def _rate(
+        self, payload: discord.RawReactionActionEvent, live: LiveEntry, rating: Rating
+    ) -> None:
+        key = (payload.message_id, payload.user_id)
+        member = payload.member
+        voter = Voter(
+            payload.user_id,
+            bool(member and member.bot),
+            discord.utils.snowflake_time(payload.user_id),
+            member.joined_at if member else None,
+        )
+        settings = await self.ctx.guild_settings(live.guild_id)
+        try:
+            check_voter(live, live, voter, settings, self.ctx.clock.now())
+        except VoteRefused as refusal:
+            log.debug("vote refused on entry %s by %s: %s", live.entry_id, payload.user_id, refusal)
+            await self._remove_reaction(payload.channel_id, *key, rating.emoji)
+            return
+        previous, self._latest[key] = self._latest.get(key), rating.emoji
+        if not await self._writes.apply(VoteChange(live.entry_id, payload.user_id, rating)):
+            # withdrawn, or voting closed, since the entry was indexed
+            self._live.pop(payload.message_id, None)
+            await self._remove_reaction(payload.channel_id, *key, rating.emoji)
+            return
+        if previous is not None and previous != rating.emoji:  # one rating per entry
+            await self._remove_reaction(payload.channel_id, *key, previous)
 
     async def reaction_removed(self, payload: discord.RawReactionActionEvent) -> None:
-        rating = Rating.from_emoji(str(payload.emoji))
-        if rating is None or payload.guild_id is None:
+        live = self._live.get(payload.message_id)
+        rating = Rating.from_emoji(str(payload.emoji)) if live is not None else None
+        if rating is None:
             return
-        emoji, key = str(payload.emoji), (payload.message_id, payload.user_id)
-        async with self.ctx.lock(payload.guild_id):
-            if (*key, emoji) in self._removed_by_bot:
-                self._removed_by_bot.discard(
-                    (*key, emoji)
-                )  # our own clean-up, not the member's choice
+        key = (payload.message_id, payload.user_id)
+        async with self._turn(key):
+            if (*key, rating.emoji) in self._removed_by_bot:  # our own clean-up, not their choice
+                self._removed_by_bot.discard((*key, rating.emoji))
                 return
-            entry = await self.store.call(entries.entry_by_message, payload.message_id)
-            if entry is None:
-                return
-            contest = await self.store.call(contests.get_contest, entry.contest_id)
-            if contest.phase == Phase.VOTING:
-                await self.store.call(votes.remove_vote, entry.id, payload.user_id, rating)
-            if self._latest.get(key) == emoji:
+            if self._latest.get(key) == rating.emoji:
                 del self._latest[key]
+            change = VoteChange(live.entry_id, payload.user_id, None, removed=rating)
+            await self._writes.apply(change)
+
+    @contextlib.asynccontextmanager
+    async def _turn(self, key: tuple[int, int]) -> AsyncIterator[None]:
+        """One member's reactions on one entry are handled in the order they came, switches and
+        clean-ups included; other members' go on meanwhile (and share the write batches)."""
+        turn = self._in_order.setdefault(key, _Turn())
+        turn.waiting += 1
+        try:
+            async with turn.lock:
+                yield
+        finally:
+            turn.waiting -= 1
+            if not turn.waiting:  # nobody holds or awaits it: forget it
+                del self._in_order[key]
 
     def forget(self, message_ids: set[int]) -> None:
-        """Drop the in-memory reaction state of a closed contest's entries."""
+        """A contest closed: stop watching its entries and drop their reaction memory."""
+        for message_id in message_ids:
+            self._live.pop(message_id, None)
+        self._forget_memory(message_ids)
+
+    def _forget_memory(self, message_ids: set[int]) -> None:
         self._latest = {k: v for k, v in self._latest.items() if k[0] not in message_ids}
         self._removed_by_bot = {k for k in self._removed_by_bot if k[0] not in message_ids}
 
-    async def reactions_cleared(
-        self, guild_id: int | None, message_id: int, emoji: str | None
-    ) -> None:
+    async def drain(self) -> None:
+        """Wait for the votes being written (at shutdown)."""
+        await self._writes.drain()
+
+    async def reactions_cleared(self, message_id: int, emoji: str | None) -> None:
         """A moderator cleared all reactions (or one emoji's) from an entry: those votes go, and
         the bot puts its rating emoji back so members can rate again."""
         rating = Rating.from_emoji(emoji) if emoji is not None else None
-        if guild_id is None or (emoji is not None and rating is None):
+        live = self._live.get(message_id)
+        if live is None or (emoji is not None and rating is None):
             return
-        async with self.ctx.lock(guild_id):
+        async with self.ctx.lock(live.guild_id):
             entry = await self.store.call(entries.entry_by_message, message_id)
             if entry is None:
                 return
@@ -279,8 +336,13 @@ class VoteKeeper:
         added, removed = await self.store.call(votes.replace_emoji_votes, contest.id, observed, now)
         # After downtime the in-memory choices are gone or stale: rebuild them from the reactions,
         # so a member's next switch still removes the emoji that counted.
-        self.forget({e.message_id for e in live if e.message_id})
+        self._forget_memory({e.message_id for e in live if e.message_id})
         self._latest.update(shown)
+        for entry in live:
+            if entry.message_id is not None:
+                self._live[entry.message_id] = LiveEntry(
+                    entry.id, contest.guild_id, entry.author_id
+                )
         if added or removed:
             log.info("contest %s: reconciled reactions (+%d, -%d)", contest.id, added, removed)
         return added, removed

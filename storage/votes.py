@@ -161,3 +161,67 @@ def shown_to(db: Database, contest_id: int, voter_id: int) -> set[int]:
         [contest_id, voter_id],
     ).fetchall()
     return {row[0] for row in rows}
+
+
+@dataclass(frozen=True)
+class VoteChange:
+    """One live rating change: ``rating`` set, or (``rating=None``) ``removed`` withdrawn."""
+
+    entry_id: int
+    voter_id: int
+    rating: Rating | None
+    removed: Rating | None = None
+    source: str = "emoji"
+
+
+_WHILE_VOTING = (
+    "EXISTS (SELECT 1 FROM entries e JOIN contests c ON c.id = e.contest_id"
+    " WHERE e.id = ? AND e.status = 'active' AND c.phase = 'voting')"
+)
+
+
+def apply_vote_changes(db: Database, changes: Iterable[VoteChange], now: datetime) -> list[bool]:
+    """Apply what arrived together in one transaction; per change, whether it took effect.
+
+    A change counts only while its entry is live in a contest that is voting, checked here in the
+    same transaction: a vote that reaches the database after the close, or on an entry withdrawn
+    meanwhile, changes nothing. A withdrawal deletes the rating only if it is still ``removed``
+    (a member who switched 😂 → 🙂 and then took the 😂 off keeps the 🙂).
+    """
+    applied = []
+    with transaction(db):
+        for change in changes:
+            if change.rating is not None:
+                cursor = db.execute(
+                    "INSERT INTO votes (entry_id, voter_id, rating, source, created_at, updated_at)"
+                    f" SELECT ?, ?, ?, ?, ?, ? WHERE {_WHILE_VOTING}"
+                    " ON CONFLICT (entry_id, voter_id) DO UPDATE SET rating = excluded.rating,"
+                    " source = excluded.source, updated_at = excluded.updated_at",
+                    [
+                        change.entry_id,
+                        change.voter_id,
+                        change.rating,
+                        change.source,
+                        to_iso(now),
+                        to_iso(now),
+                        change.entry_id,
+                    ],
+                )
+            else:
+                cursor = db.execute(
+                    "DELETE FROM votes WHERE entry_id = ? AND voter_id = ? AND rating = ?"
+                    f" AND {_WHILE_VOTING}",
+                    [change.entry_id, change.voter_id, change.removed, change.entry_id],
+                )
+            applied.append(cursor.rowcount > 0)
+    return applied
+
+
+def posted_live_entries(db: Database) -> list[tuple[int, int, int, int]]:
+    """(message id, entry id, guild id, author id) of every posted live entry of a contest that
+    is voting: what the bot watches for reactions."""
+    return db.execute(
+        "SELECT e.message_id, e.id, c.guild_id, e.author_id FROM entries e"
+        " JOIN contests c ON c.id = e.contest_id"
+        " WHERE c.phase = 'voting' AND e.status = 'active' AND e.message_id IS NOT NULL"
+    ).fetchall()

@@ -20,7 +20,7 @@ from bot.roles import role_refusal
 from bot.rules.gates import MAX_ENTRIES_PER_MEMBER, MAX_GATE_DAYS, describe_gates, gate_problem
 from bot.rules.schedule import Phase, Schedule, next_opening, schedule_of, validate_schedule
 from bot.text import timestamp
-from storage import audit, contests, entries, guilds, prompts, votes
+from storage import contests, entries, prompts, votes
 from storage.audit import AuditEntry
 
 
@@ -42,8 +42,7 @@ class Contest(
         """Validate and store a schedule (plus ``more`` settings), audit it, re-arm the daily post."""
         validate_schedule(schedule)
         now = self.bot.clock.now()
-        settings = await self.bot.store.call(
-            audit.audited,
+        settings = await self.bot.context.update_settings(
             lambda settings: AuditEntry(
                 interaction.guild_id,
                 interaction.user.id,
@@ -57,7 +56,6 @@ class Contest(
                 },
                 now=now,
             ),
-            guilds.update_settings,
             interaction.guild_id,
             now,
             timezone=schedule.timezone,
@@ -241,8 +239,7 @@ class Contest(
     @moderator_only()
     async def mode(self, interaction: discord.Interaction, mode: str) -> None:
         now = self.bot.clock.now()
-        await self.bot.store.call(
-            audit.audited,
+        await self.bot.context.update_settings(
             AuditEntry(
                 interaction.guild_id,
                 interaction.user.id,
@@ -251,7 +248,6 @@ class Contest(
                 {"mode": mode},
                 now=now,
             ),
-            guilds.update_settings,
             interaction.guild_id,
             now,
             vote_mode=mode,
@@ -286,8 +282,7 @@ class Contest(
                 await reply(interaction, f"Nothing was changed. {refusal}")
                 return
         now = self.bot.clock.now()
-        await self.bot.store.call(
-            audit.audited,
+        await self.bot.context.update_settings(
             AuditEntry(
                 interaction.guild_id,
                 interaction.user.id,
@@ -296,7 +291,6 @@ class Contest(
                 {"moderator": moderator and moderator.id, "champion": champion and champion.id},
                 now=now,
             ),
-            guilds.update_settings,
             interaction.guild_id,
             now,
             moderator_role_id=moderator.id if moderator else None,
@@ -344,12 +338,10 @@ class Contest(
             await reply(interaction, f"{describe_gates(settings)}. Give a value to change one.")
             return
         now = self.bot.clock.now()
-        settings = await self.bot.store.call(
-            audit.audited,
+        settings = await self.bot.context.update_settings(
             AuditEntry(
                 interaction.guild_id, interaction.user.id, "contest.gates", None, changes, now=now
             ),
-            guilds.update_settings,
             interaction.guild_id,
             now,
             **changes,

@@ -13,7 +13,7 @@ from discord.ext import commands
 from bot.app import PunchlineBot, reply
 from bot.checks import moderator_only
 from bot.taste_report import NOT_ENOUGH_VOTES, taste_report
-from storage import adapters, audit, guilds
+from storage import adapters, audit
 from storage.audit import AuditEntry
 
 FAILURES_SHOWN_FOR = timedelta(days=7)
@@ -128,8 +128,7 @@ class Ranker(
             )
             return
         now = self.bot.clock.now()
-        await self.bot.store.call(
-            audit.audited,
+        await self.bot.context.update_settings(
             AuditEntry(
                 interaction.guild_id,
                 interaction.user.id,
@@ -138,7 +137,6 @@ class Ranker(
                 {"enabled": enabled},
                 now=now,
             ),
-            guilds.update_settings,
             interaction.guild_id,
             now,
             weekly_report=int(enabled),

@@ -111,6 +111,7 @@ async def test_two_erased_members_stay_two(emu, server, db_path, db):
         guilds.update_settings(
             db, server.guild.id, dt.datetime.now(dt.UTC), champion_role_id=champions.id
         )
+        bot.context.forget_settings(server.guild.id)  # changed behind the running bot's back
 
         await erase(emu, server, alice)
         await erase(emu, server, bob)

@@ -91,6 +91,7 @@ async def test_the_champion_is_fetched_and_given_the_role(emu, server, db_path, 
         guilds.update_settings(
             db, server.guild.id, dt.datetime.now(dt.UTC), champion_role_id=champions.id
         )
+        bot.context.forget_settings(server.guild.id)  # changed behind the running bot's back
         assert bot.get_guild(server.guild.id).get_member(alice.id) is None  # not cached
         await season_start(emu, server, "Summer")
 
@@ -105,7 +106,7 @@ async def test_the_last_champion_hands_the_role_on(emu, server, db_path, db):
     members intent holds none: the last champion is fetched and loses it."""
     alice, bob = server.members["alice"], server.members["bob"]
     champions = emu.create_role(server.guild.id, "Champions")
-    async with punchline(emu, db_path):
+    async with punchline(emu, db_path) as bot:
         await season_start(emu, server, "Spring")
         spring = seasons.current_season(db, server.guild.id)[0]
         closed_contest(db, server, "2026-01-01", [alice.id, bob.id], spring)
@@ -117,6 +118,7 @@ async def test_the_last_champion_hands_the_role_on(emu, server, db_path, db):
             champion_role_id=champions.id,
             enabled=0,  # no daily contest: the seasons' contests are made above
         )
+        bot.context.forget_settings(server.guild.id)  # changed behind the running bot's back
         await season_start(emu, server, "Summer")
         emu.set_member_roles(server.guild.id, alice.id, [champions])  # what the bot asked for
         summer = seasons.current_season(db, server.guild.id)[0]
