@@ -9,11 +9,16 @@ import datetime as dt
 from typing import Any
 from urllib.parse import quote
 
+from .snowflake import snowflake_time
 from .state import Attachment, Channel, Guild, Member, Message, Role, State, User
 
 
 def iso(when: dt.datetime | None) -> str | None:
     return None if when is None else when.isoformat()
+
+
+def _epoch(seconds: float) -> dt.datetime:
+    return dt.datetime.fromtimestamp(seconds, tz=dt.UTC)
 
 
 def emoji_key(raw: str) -> str:
@@ -120,8 +125,8 @@ def channel_payload(channel: Channel, *, permissions: int | None = None) -> dict
                 "archived": channel.archived,
                 "locked": channel.locked,
                 "auto_archive_duration": channel.auto_archive_duration,
-                "archive_timestamp": iso(dt.datetime.now(dt.UTC)),
-                "create_timestamp": iso(dt.datetime.now(dt.UTC)),
+                "archive_timestamp": iso(_epoch(channel.archive_timestamp)),
+                "create_timestamp": iso(snowflake_time(channel.id)),
             },
         )
     else:
@@ -143,6 +148,18 @@ def channel_payload(channel: Channel, *, permissions: int | None = None) -> dict
     if permissions is not None:
         payload["permissions"] = str(permissions)
     return payload
+
+
+def dm_channel_payload(state: State, channel: Channel) -> dict[str, Any]:
+    """A DM channel (type 1) with its recipient."""
+    last = channel.last_message_id
+    return {
+        "id": str(channel.id),
+        "type": int(channel.type),
+        "last_message_id": None if last is None else str(last),
+        "flags": 0,
+        "recipients": [user_payload(state.users[u]) for u in channel.recipient_ids],
+    }
 
 
 def guild_payload(guild: Guild) -> dict[str, Any]:
@@ -237,11 +254,11 @@ def _reactions_payload(message: Message, bot_user_id: int) -> list[dict[str, Any
 
 def message_payload(state: State, message: Message, base_url: str) -> dict[str, Any]:
     """The message object as REST answers and MESSAGE_CREATE/UPDATE carry it."""
-    guild = state.guilds[message.guild_id]
+    guild = state.guilds.get(message.guild_id) if message.guild_id is not None else None
+    members = guild.members if guild is not None else {}
     payload: dict[str, Any] = {
         "id": str(message.id),
         "channel_id": str(message.channel_id),
-        "guild_id": str(message.guild_id),
         "author": user_payload(state.users[message.author_id]),
         "content": message.content,
         "timestamp": iso(message.created_at),
@@ -251,10 +268,10 @@ def message_payload(state: State, message: Message, base_url: str) -> dict[str, 
         "mentions": [
             {
                 **user_payload(state.users[uid]),
-                "member": member_payload(state, guild.members[uid], with_user=False),
+                "member": member_payload(state, members[uid], with_user=False),
             }
             for uid in sorted(message.pinged_users)
-            if uid in guild.members
+            if uid in members
         ],
         "mention_roles": [str(r) for r in sorted(message.pinged_roles)],
         "attachments": [attachment_payload(a, base_url) for a in message.attachments],
@@ -265,7 +282,9 @@ def message_payload(state: State, message: Message, base_url: str) -> dict[str, 
         "type": message.type,
         "flags": message.flags,
     }
-    author_member = guild.members.get(message.author_id)
+    if message.guild_id is not None:
+        payload["guild_id"] = str(message.guild_id)
+    author_member = members.get(message.author_id)
     if author_member is not None and message.webhook_id is None:
         payload["member"] = member_payload(state, author_member, with_user=False)
     if message.webhook_id is not None:

@@ -8,8 +8,8 @@ from typing import Any
 from aiohttp import web
 
 from . import payloads
-from .bodies import json_response
-from .state import State
+from .bodies import json_response, read_body
+from .state import Channel, ChannelType, State
 
 
 def _id(request: web.Request, name: str) -> int:
@@ -26,6 +26,7 @@ class GuildRoutes:
     def table(self) -> list[web.RouteDef]:
         return [
             web.get("/users/@me", self.me),
+            web.post("/users/@me/channels", self.open_dm),
             web.get("/users/{user_id}", self.user),
             web.get("/oauth2/applications/@me", self.application),
             web.get("/applications/@me", self.application),
@@ -43,6 +44,19 @@ class GuildRoutes:
     async def me(self, request: web.Request) -> web.Response:
         bot = payloads.user_payload(self._state.bot_user)
         return json_response({**bot, "verified": True, "mfa_enabled": False, "flags": 0})
+
+    async def open_dm(self, request: web.Request) -> web.Response:
+        """``POST /users/@me/channels``: the bot's DM channel with ``recipient_id`` (opened once;
+        whether the user accepts the messages is decided when one is sent: 50007)."""
+        payload = (await read_body(request)).payload
+        recipient = self._state.user(int(payload["recipient_id"]))
+        channel = self._state.dm_channel(recipient.id)
+        if channel is None:
+            channel = Channel(
+                self._state.ids.now(), None, "", type=ChannelType.DM, recipient_ids=[recipient.id]
+            )
+            self._state.channels[channel.id] = channel
+        return json_response(payloads.dm_channel_payload(self._state, channel))
 
     async def user(self, request: web.Request) -> web.Response:
         return json_response(payloads.user_payload(self._state.user(_id(request, "user_id"))))

@@ -18,6 +18,7 @@ from .interactions import (
     AUTOCOMPLETE,
     MESSAGE_COMPONENT,
     MODAL_SUBMIT,
+    ApplicationDidNotRespond,
     InteractionHub,
     InteractionResult,
 )
@@ -217,10 +218,25 @@ class UserActions:
         )
 
     async def _answered(self, result: InteractionResult, settle: bool) -> InteractionResult:
+        """Wait for the answer; past the 3-second deadline without one, fail as Discord does."""
+
         def done() -> bool:
+            if result.missed_deadline:
+                return True
             return result.responded and not (settle and result.loading)
 
         await self.wait_until(done, f"the bot to answer interaction {result.name or result.id}")
+        if result.missed_deadline:
+            what = f"/{result.name}" if result.name else f"interaction {result.id}"
+            answered = (
+                f"its first answer came after {result.first_answer_s:.2f} s"
+                if result.first_answer_s is not None
+                else "no answer came"
+            )
+            raise ApplicationDidNotRespond(
+                f"The application did not respond: {what} needs an initial response within "
+                f"{result.deadline_s:g} s and {answered} (receiving-and-responding.mdx)"
+            )
         return result
 
 

@@ -1,0 +1,33 @@
+"""The emulator's clock: real time plus an offset that tests can move forward.
+
+Discord's time-based rules (the interaction deadlines, rate-limit windows, threads archiving
+after inactivity) all read this clock, so a test can jump 15 minutes or a day ahead with
+:meth:`EmulatorClock.advance` instead of waiting.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+
+
+class EmulatorClock:
+    """Seconds since the Unix epoch, as Discord's servers would see them."""
+
+    def __init__(self) -> None:
+        self._offset = 0.0
+
+    def time(self) -> float:
+        """Now, in epoch seconds (fractional)."""
+        return time.time() + self._offset
+
+    def now(self) -> dt.datetime:
+        """Now, as an aware UTC datetime."""
+        return dt.datetime.fromtimestamp(self.time(), tz=dt.UTC)
+
+    def advance(self, by: float | dt.timedelta) -> None:
+        """Move the clock forward by ``by`` (seconds or a timedelta); never backwards."""
+        seconds = by.total_seconds() if isinstance(by, dt.timedelta) else float(by)
+        if seconds < 0:
+            raise ValueError("the emulator's clock only moves forward")
+        self._offset += seconds
