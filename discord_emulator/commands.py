@@ -110,6 +110,8 @@ class CommandRegistry:
             "type": kind,
             "description": body.get("description", ""),
         }
+        if command["integration_types"] is None:  # Discord's default: installed in a guild
+            command["integration_types"] = [0]
         if command["default_member_permissions"] is not None:
             command["default_member_permissions"] = str(int(command["default_member_permissions"]))
         if guild_id is not None:

@@ -66,6 +66,7 @@ class InteractionResult:
     user_id: int
     name: str | None = None
     source_message_id: int | None = None
+    opened_by: InteractionResult | None = field(default=None, repr=False)
     response_type: int | None = None
     original: Message | None = None
     followups: list[Message] = field(default_factory=list)
@@ -168,8 +169,10 @@ class InteractionHub:
         data: dict[str, Any],
         source: Message | None = None,
         name: str | None = None,
+        opened_by: InteractionResult | None = None,
     ) -> InteractionResult:
-        """Dispatch INTERACTION_CREATE for ``user_id`` and start tracking the answer."""
+        """Dispatch INTERACTION_CREATE for ``user_id`` and start tracking the answer
+        (``opened_by``: for a modal submit, the interaction answered with the modal)."""
         service, state = self._service, self._service.state
         member = state.member(guild_id, user_id)
         channel = state.channel(channel_id)
@@ -183,6 +186,7 @@ class InteractionHub:
             user_id=user_id,
             name=name,
             source_message_id=None if source is None else source.id,
+            opened_by=opened_by,
             created_at=service.clock.time(),
             deadline_s=INITIAL_RESPONSE_DEADLINE_S if self._enforced else None,
             notifier=service.notifier,
@@ -288,6 +292,9 @@ class InteractionHub:
                 response_message_loading=result.loading,
                 response_message_ephemeral=result.ephemeral,
             )
+        if kind in (CHANNEL_MESSAGE, UPDATE_MESSAGE) and result.original is not None:
+            # receiving-and-responding.mdx: the resource's message is "Only present if type is
+            # either CHANNEL_MESSAGE_WITH_SOURCE or UPDATE_MESSAGE".
             answer["resource"] = {"type": kind, "message": self._service.render(result.original)}
         return answer
 
@@ -303,13 +310,12 @@ class InteractionHub:
         extra_flags: int = 0,
         at: tuple[str, ...] = (),
     ) -> Message:
-        stamp = InteractionStamp(result.id, result.type, result.user_id, result.name)
         return self._service.post_message(
             result.channel_id,
             self._service.state.bot_user_id,
             body,
             check_permissions=False,
-            interaction=stamp,
+            interaction=_stamp(result),
             extra_flags=extra_flags,
             at=at,
         )
@@ -349,3 +355,17 @@ class InteractionHub:
     def delete(self, token: str, message_id: str) -> None:
         message = self.message(token, message_id)
         self._service.delete_message(message, 0, check=False)
+
+
+def _stamp(result: InteractionResult) -> InteractionStamp:
+    """The ``interaction_metadata`` of messages answering ``result``."""
+    return InteractionStamp(
+        result.id,
+        result.type,
+        result.user_id,
+        result.name,
+        interacted_message_id=result.source_message_id
+        if result.type == MESSAGE_COMPONENT
+        else None,
+        triggering=None if result.opened_by is None else _stamp(result.opened_by),
+    )

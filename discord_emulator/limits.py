@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from .components import walk_components
 from .errors import FormErrors, FormPath, entity_too_large
 
 MAX_CONTENT = 2000
@@ -173,7 +174,7 @@ def _check_components(
 ) -> None:
     custom_ids: set[str] = set()
     if v2:
-        if sum(1 for _ in _walk(components)) > MAX_V2_COMPONENTS:
+        if sum(1 for _ in walk_components(components)) > MAX_V2_COMPONENTS:
             errors.max_length(at, MAX_V2_COMPONENTS)
     elif len(components) > MAX_ACTION_ROWS:
         errors.max_length(at, MAX_ACTION_ROWS)
@@ -289,14 +290,3 @@ def _check_modal_input(errors: FormErrors, component: dict[str, Any], at: FormPa
                 "NUMBER_TYPE_MAX",
                 f"Int value should be between {low} and {MAX_TEXT_INPUT}.",
             )
-
-
-def _walk(components: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    found = []
-    for component in components:
-        found.append(component)
-        found.extend(_walk(component.get("components") or []))
-        for key in ("accessory", "component"):
-            if isinstance(component.get(key), dict):
-                found.extend(_walk([component[key]]))
-    return found

@@ -10,7 +10,17 @@ from typing import Any
 from urllib.parse import quote
 
 from .snowflake import snowflake_time
-from .state import Attachment, Channel, Guild, Member, Message, Role, State, User
+from .state import (
+    Attachment,
+    Channel,
+    Guild,
+    InteractionStamp,
+    Member,
+    Message,
+    Role,
+    State,
+    User,
+)
 
 
 def iso(when: dt.datetime | None) -> str | None:
@@ -50,6 +60,7 @@ def user_payload(user: User) -> dict[str, Any]:
         "bot": user.bot,
         "system": False,
         "public_flags": 0,
+        "flags": 0,
         "banner": None,
         "accent_color": None,
         "avatar_decoration_data": None,
@@ -299,19 +310,34 @@ def message_payload(state: State, message: Message, base_url: str) -> dict[str, 
         payload["thread"] = channel_payload(state.channels[message.thread_id])
     if message.interaction is not None:
         stamp = message.interaction
-        user = user_payload(state.users[stamp.user_id])
-        payload["interaction_metadata"] = {
-            "id": str(stamp.id),
-            "type": stamp.type,
-            "user": user,
-            "authorizing_integration_owners": {"0": str(message.guild_id)},
-        }
+        payload["interaction_metadata"] = interaction_metadata(state, stamp, message.guild_id)
         if stamp.name is not None:
-            payload["interaction_metadata"]["name"] = stamp.name
             payload["interaction"] = {
                 "id": str(stamp.id),
                 "type": stamp.type,
                 "name": stamp.name,
-                "user": user,
+                "user": user_payload(state.users[stamp.user_id]),
             }
     return payload
+
+
+def interaction_metadata(
+    state: State, stamp: InteractionStamp, guild_id: int | None
+) -> dict[str, Any]:
+    """``interaction_metadata``: a component's names its message, a modal submit's the
+    interaction that opened the modal."""
+    metadata: dict[str, Any] = {
+        "id": str(stamp.id),
+        "type": stamp.type,
+        "user": user_payload(state.users[stamp.user_id]),
+        "authorizing_integration_owners": {"0": str(guild_id)},
+    }
+    if stamp.name is not None:
+        metadata["name"] = stamp.name
+    if stamp.interacted_message_id is not None:
+        metadata["interacted_message_id"] = str(stamp.interacted_message_id)
+    if stamp.triggering is not None:
+        metadata["triggering_interaction_metadata"] = interaction_metadata(
+            state, stamp.triggering, guild_id
+        )
+    return metadata

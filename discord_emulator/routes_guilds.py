@@ -43,7 +43,7 @@ class GuildRoutes:
 
     async def me(self, request: web.Request) -> web.Response:
         bot = payloads.user_payload(self._state.bot_user)
-        return json_response({**bot, "verified": True, "mfa_enabled": False, "flags": 0})
+        return json_response({**bot, "verified": True, "mfa_enabled": False, "locale": "en-US"})
 
     async def open_dm(self, request: web.Request) -> web.Response:
         """``POST /users/@me/channels``: the bot's DM channel with ``recipient_id`` (opened once;
@@ -76,6 +76,7 @@ class GuildRoutes:
             "bot_require_code_grant": False,
             "verify_key": "0" * 64,
             "flags": 0,
+            "flags_new": "0",
             "team": None,
             "bot": bot,
             "owner": payloads.user_payload(state.users.get(owner_id, state.bot_user)),
@@ -83,7 +84,12 @@ class GuildRoutes:
             "tags": [],
             "redirect_uris": [],
             "interactions_endpoint_url": None,
+            "role_connections_verification_url": None,
             "approximate_guild_count": len(state.bot_guilds()),
+            "approximate_user_install_count": 0,
+            "approximate_user_authorization_count": 0,
+            "explicit_content_filter": 0,
+            "eligible_oauth2_scopes": ["applications.commands", "bot"],
             "install_params": {"scopes": ["bot", "applications.commands"], "permissions": "0"},
             "integration_types_config": {"0": {}},
         }

@@ -11,6 +11,7 @@ from typing import Any
 from . import payloads
 from .bodies import RequestBody, build_attachments, content_text
 from .clock import EmulatorClock
+from .components import number_components
 from .errors import DiscordAPIError, FormPath, cannot_message_user, invalid_form_body
 from .gateway import GatewayServer, Intent
 from .limits import check_message
@@ -117,7 +118,7 @@ class DiscordService:
             author_id=author_id,
             content=content_text(payload.get("content")),
             embeds=list(payload.get("embeds") or []),
-            components=list(payload.get("components") or []),
+            components=number_components(payload.get("components") or []),
             flags=flags,
             tts=bool(payload.get("tts", False)),
             nonce=payload.get("nonce"),
@@ -166,9 +167,10 @@ class DiscordService:
             self.threads.check_active(self.state.channel(message.channel_id))
         if "content" in payload:
             message.content = content_text(payload["content"])
-        for key in ("embeds", "components"):
-            if key in payload:
-                setattr(message, key, list(payload[key] or []))
+        if "embeds" in payload:
+            message.embeds = list(payload["embeds"] or [])
+        if "components" in payload:
+            message.components = number_components(payload["components"] or [])
         if payload.get("flags") is not None:
             message.flags = int(payload["flags"]) | (message.flags & LOADING_FLAG)
         if body.uploads or "attachments" in payload:

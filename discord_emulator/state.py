@@ -152,12 +152,15 @@ class Attachment:
 
 @dataclass
 class InteractionStamp:
-    """Which interaction a message answers (Discord's ``interaction_metadata``)."""
+    """Which interaction a message answers (Discord's ``interaction_metadata``): a component
+    interaction names the message it came from, a modal submit the interaction that opened it."""
 
     id: int
     type: int
     user_id: int
     name: str | None = None
+    interacted_message_id: int | None = None
+    triggering: InteractionStamp | None = None
 
 
 @dataclass

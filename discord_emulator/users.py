@@ -6,12 +6,13 @@ gateway events Discord would send. Interaction methods wait until the bot has an
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from . import commands as cmd
 from .bodies import RequestBody, Upload
 from .commands import CommandRegistry, Resolved
+from .components import walk_components
 from .gateway import GatewayServer
 from .interactions import (
     APPLICATION_COMMAND,
@@ -177,7 +178,7 @@ class UserActions:
         if opened.source_message_id is not None:
             source = self.state.messages.get(opened.source_message_id)
         result = self._interact(
-            MODAL_SUBMIT, opened.guild_id, opened.channel_id, user, data, source
+            MODAL_SUBMIT, opened.guild_id, opened.channel_id, user, data, source, opened_by=opened
         )
         return await self._answered(result, settle=True)
 
@@ -204,6 +205,7 @@ class UserActions:
         source: Message | None = None,
         *,
         name: str | None = None,
+        opened_by: InteractionResult | None = None,
     ) -> InteractionResult:
         if not self.gateway.has_session:
             raise RuntimeError("no bot has a gateway session to receive the interaction")
@@ -215,6 +217,7 @@ class UserActions:
             data=data,
             source=source,
             name=name,
+            opened_by=opened_by,
         )
 
     async def _answered(self, result: InteractionResult, settle: bool) -> InteractionResult:
@@ -240,19 +243,10 @@ class UserActions:
         return result
 
 
-def _walk(components: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
-    for component in components:
-        yield component
-        yield from _walk(component.get("components") or [])
-        for key in ("accessory", "component"):
-            if isinstance(component.get(key), dict):
-                yield from _walk([component[key]])
-
-
 def _find_component(
     components: list[dict[str, Any]], custom_id: str, kinds: tuple[int, ...]
 ) -> dict[str, Any]:
-    for component in _walk(components):
+    for component in walk_components(components):
         if component.get("custom_id") == custom_id:
             if component["type"] not in kinds:
                 raise ValueError(f"component {custom_id!r} is of type {component['type']}")
