@@ -17,12 +17,18 @@ def walk_components(components: list[dict[str, Any]]) -> Iterator[dict[str, Any]
                 yield from walk_components([component[key]])
 
 
-def number_components(components: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """A copy in which every component has an ``id``: ``reference.mdx`` ("Anatomy of a
-    Component"): ids are "generated sequentially if left empty" (0 counts as empty) and never
-    reuse one the message already has."""
+def stored_components(components: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Components as Discord stores and returns them: every one with an ``id``, and a unicode
+    emoji without its null ``id``.
+
+    ``reference.mdx`` ("Anatomy of a Component"): ids are "generated sequentially if left empty"
+    (0 counts as empty) and never reuse one the message already has.
+    """
     numbered = copy.deepcopy(components)
     nodes = list(walk_components(numbered))
+    for node in nodes:
+        if isinstance(node.get("emoji"), dict):
+            node["emoji"] = {k: v for k, v in node["emoji"].items() if v is not None}
     taken = {n["id"] for n in nodes if n.get("id")}
     next_id = 1
     for node in nodes:

@@ -24,9 +24,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .server import Exchange
+
+if TYPE_CHECKING:
+    from jsonschema.exceptions import ValidationError
 
 SPEC_URI = "https://discord.com/developers/openapi.json"
 DEFAULT_SPEC = Path(__file__).resolve().parents[2] / "shared" / "discord" / "spec" / "openapi.json"
@@ -182,16 +185,17 @@ class SpecConformance:
         return node
 
     def _errors(self, side: str, pointer: str, instance: Any) -> list[str]:
-        from jsonschema.exceptions import best_match
+        from jsonschema.exceptions import relevance
 
         validator = self._validators.get((side, pointer))
         if validator is None:
             schema = {"$ref": f"{SPEC_URI}#{pointer}"}
             validator = self._validator_class(schema, registry=self._registries[side])
             self._validators[side, pointer] = validator
-        error = best_match(validator.iter_errors(instance))
-        if error is None:
+        errors = list(validator.iter_errors(instance))
+        if not errors:
             return []
+        error = _innermost(max(errors, key=relevance))
         where = "/".join(str(p) for p in error.absolute_path) or "(root)"
         return [f"at {where}: {_shorten(error.message)}"]
 
@@ -216,6 +220,26 @@ def _accept_integer_snowflakes(spec: dict[str, Any]) -> dict[str, Any]:
         "oneOf": [string, {"type": "integer", "minimum": 0}]
     }
     return patched
+
+
+def _innermost(error: ValidationError) -> ValidationError:
+    """For a failed ``oneOf``/``anyOf``, the error inside the branch meant for the instance: the
+    branch whose ``type`` discriminator matched, else the one that got deepest."""
+    while error.context:
+        branches: dict[Any, list[ValidationError]] = {}
+        for sub in error.context:
+            branches.setdefault(sub.schema_path[0], []).append(sub)
+
+        def misfit(errors: list[ValidationError]) -> tuple[bool, int]:
+            wrong_kind = any(
+                e.validator in ("enum", "const", "type") and len(e.relative_path) <= 1
+                for e in errors
+            )
+            return (wrong_kind, -max(len(e.absolute_path) for e in errors))
+
+        chosen = min(branches.values(), key=misfit)
+        error = max(chosen, key=lambda e: len(e.absolute_path))
+    return error
 
 
 def _escape(part: str) -> str:

@@ -236,16 +236,18 @@ def guild_create_payload(state: State, guild: Guild, *, with_members: bool) -> d
 
 def attachment_payload(attachment: Attachment, base_url: str) -> dict[str, Any]:
     url = f"{base_url}/attachments/{attachment.channel_id}/{attachment.id}/{quote(attachment.filename)}"
-    return {
+    payload: dict[str, Any] = {
         "id": str(attachment.id),
         "filename": attachment.filename,
-        "description": attachment.description,
         "content_type": attachment.content_type,
         "size": attachment.size,
         "url": url,
         "proxy_url": url,
         "flags": 0,
     }
+    if attachment.description is not None:
+        payload["description"] = attachment.description
+    return payload
 
 
 def _reactions_payload(message: Message, bot_user_id: int) -> list[dict[str, Any]]:

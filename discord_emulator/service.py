@@ -11,7 +11,7 @@ from typing import Any
 from . import payloads
 from .bodies import RequestBody, build_attachments, content_text
 from .clock import EmulatorClock
-from .components import number_components
+from .components import stored_components
 from .errors import DiscordAPIError, FormPath, cannot_message_user, invalid_form_body
 from .gateway import GatewayServer, Intent
 from .limits import check_message
@@ -118,7 +118,7 @@ class DiscordService:
             author_id=author_id,
             content=content_text(payload.get("content")),
             embeds=list(payload.get("embeds") or []),
-            components=number_components(payload.get("components") or []),
+            components=stored_components(payload.get("components") or []),
             flags=flags,
             tts=bool(payload.get("tts", False)),
             nonce=payload.get("nonce"),
@@ -170,7 +170,7 @@ class DiscordService:
         if "embeds" in payload:
             message.embeds = list(payload["embeds"] or [])
         if "components" in payload:
-            message.components = number_components(payload["components"] or [])
+            message.components = stored_components(payload["components"] or [])
         if payload.get("flags") is not None:
             message.flags = int(payload["flags"]) | (message.flags & LOADING_FLAG)
         if body.uploads or "attachments" in payload:

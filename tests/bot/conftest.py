@@ -26,6 +26,7 @@ from testkit import (
     run_job_now,
     setup_contest,
 )
+from testkit.conformance import checked_emulator
 
 # What the test modules import from here: the test kit's names and the helpers below.
 __all__ = [
@@ -52,7 +53,8 @@ __all__ = [
 
 @pytest.fixture
 async def emu() -> AsyncIterator[DiscordEmulator]:
-    async with DiscordEmulator(token="test-token", timeout=20.0) as emulator:
+    """Discord with its rules on; every REST exchange must match Discord's OpenAPI spec."""
+    async with checked_emulator("test-token", timeout=20.0) as emulator:
         yield emulator
 
 
