@@ -38,10 +38,14 @@ class DiscordEmulator(WorldBuilder, UserActions):
     ``await start()`` binds ``127.0.0.1``; ``configure_discord_py()`` points discord.py at it.
     State lives in memory and outlives bot clients, so a restarted bot sees the same world.
 
-    ``rules`` says which of Discord's rules are enforced (:class:`Rules`: all of them by
-    default); it can be changed at any time through :attr:`rules`. ``record_exchanges`` keeps
+    ``rules`` says which of Discord's rules are enforced: all of them unless a test says
+    otherwise, here or for a whole suite through :attr:`default_rules`; it can be changed at
+    any time through :attr:`rules`. ``record_exchanges`` keeps
     every REST request and answer in :attr:`exchanges` for :mod:`.conformance`.
     """
+
+    default_rules: Rules = Rules()
+    """The rules of an emulator built without ``rules=`` (a suite's fixture may set it)."""
 
     def __init__(
         self,
@@ -57,7 +61,7 @@ class DiscordEmulator(WorldBuilder, UserActions):
         if state is None:
             state = _fresh_state(token, bot_name)
         self.state = state
-        self.rules = Rules() if rules is None else rules
+        self.rules = self.default_rules if rules is None else rules
         self.clock = EmulatorClock()
         self.notifier = ChangeNotifier(timeout)
         self.faults = FaultInjector()

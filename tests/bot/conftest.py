@@ -27,6 +27,7 @@ from testkit import (
     setup_contest,
 )
 from testkit.conformance import checked_emulator
+from testkit.discord_rules import end_to_end_rules
 
 # What the test modules import from here: the test kit's names and the helpers below.
 __all__ = [
@@ -49,6 +50,14 @@ __all__ = [
     "stored_votes",
     "submit",
 ]
+
+
+@pytest.fixture(autouse=True)
+def discord_rules(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every emulator in these tests (those a test builds itself too) enforces Discord's rules,
+    less one for the few tests the bot cannot pass yet (``testkit.discord_rules``)."""
+    rules = end_to_end_rules(request.node.originalname)
+    monkeypatch.setattr(DiscordEmulator, "default_rules", rules)
 
 
 @pytest.fixture
