@@ -16,10 +16,19 @@ class EmulatorClock:
 
     def __init__(self) -> None:
         self._offset = 0.0
+        self._frozen_at: float | None = None
 
     def time(self) -> float:
         """Now, in epoch seconds (fractional)."""
+        if self._frozen_at is not None:
+            return self._frozen_at + self._offset
         return time.time() + self._offset
+
+    def freeze(self) -> None:
+        """Stop the clock (only :meth:`advance` moves it), for tests that count within a window
+        however slowly the machine runs. A frozen clock never lets a rate limit reset by itself."""
+        if self._frozen_at is None:
+            self._frozen_at = time.time()
 
     def now(self) -> dt.datetime:
         """Now, as an aware UTC datetime."""
