@@ -108,6 +108,27 @@ def check_choices(data: dict[str, Any]) -> None:
     errors.raise_if_any()
 
 
+def stored_embeds(embeds: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Embeds as Discord keeps them (``message.mdx``): ``type`` is "rich" "regardless of if you
+    try to set it", and the limited texts are trimmed of surrounding whitespace."""
+    stored = []
+    for embed in embeds:
+        kept = {**embed, "type": "rich"}
+        for key in EMBED_TEXT_LIMITS:
+            if isinstance(kept.get(key), str):
+                kept[key] = kept[key].strip()
+        if kept.get("fields"):
+            kept["fields"] = [
+                {**f, **{k: f[k].strip() for k in ("name", "value") if isinstance(f.get(k), str)}}
+                for f in kept["fields"]
+            ]
+        for key, inner in (("footer", "text"), ("author", "name")):
+            if isinstance(kept.get(key), dict) and isinstance(kept[key].get(inner), str):
+                kept[key] = {**kept[key], inner: kept[key][inner].strip()}
+        stored.append(kept)
+    return stored
+
+
 def _length(value: Any) -> int:
     """A text's length as Discord counts it for embeds: leading/trailing whitespace trimmed."""
     return len(value.strip()) if isinstance(value, str) else 0

@@ -14,7 +14,7 @@ from .clock import EmulatorClock
 from .components import stored_components
 from .errors import DiscordAPIError, FormPath, cannot_message_user, invalid_form_body
 from .gateway import GatewayServer, Intent
-from .limits import check_message
+from .limits import check_message, stored_embeds
 from .mentions import resolve_pings
 from .permissions import Permission, channel_permissions, require
 from .rules import Rules
@@ -117,7 +117,7 @@ class DiscordService:
             guild_id=channel.guild_id,
             author_id=author_id,
             content=content_text(payload.get("content")),
-            embeds=list(payload.get("embeds") or []),
+            embeds=stored_embeds(payload.get("embeds") or []),
             components=stored_components(payload.get("components") or []),
             flags=flags,
             tts=bool(payload.get("tts", False)),
@@ -168,7 +168,7 @@ class DiscordService:
         if "content" in payload:
             message.content = content_text(payload["content"])
         if "embeds" in payload:
-            message.embeds = list(payload["embeds"] or [])
+            message.embeds = stored_embeds(payload["embeds"] or [])
         if "components" in payload:
             message.components = stored_components(payload["components"] or [])
         if payload.get("flags") is not None:
