@@ -161,7 +161,8 @@ class DiscordService:
             raise DiscordAPIError(403, 50005, "Cannot edit a message authored by another user")
         payload = body.payload
         if self.rules.message_limits:
-            check_message(payload, [len(u.data) for u in body.uploads], at)
+            as_sent = payload if "flags" in payload else {**payload, "flags": message.flags}
+            check_message(as_sent, [len(u.data) for u in body.uploads], at)
         if not message.ephemeral:
             self.threads.expire_idle()
             self.threads.check_active(self.state.channel(message.channel_id))
@@ -305,13 +306,13 @@ class DiscordService:
             if sum(1 for u in message.reactions.values() if u) >= MAX_REACTIONS:
                 raise DiscordAPIError(400, 30010, "Maximum number of reactions reached (20)")
         message.reactions.setdefault(key, []).append(user_id)
-        guild = self.state.guild(message.guild_id)
+        guild = self.state.guilds.get(message.guild_id) if message.guild_id is not None else None
         event = self._reaction_event(message, user_id, key)
         event["message_author_id"] = str(message.author_id)
         event["burst_colors"] = []
-        if user_id in guild.members:
+        if guild is not None and user_id in guild.members:
             event["member"] = payloads.member_payload(self.state, guild.members[user_id])
-        self.gateway.dispatch("MESSAGE_REACTION_ADD", event, intent=Intent.GUILD_MESSAGE_REACTIONS)
+        self.gateway.dispatch("MESSAGE_REACTION_ADD", event, intent=_reactions_intent(message))
         self.notifier.notify()
 
     def remove_reaction(self, message: Message, user_id: int, emoji: str, actor_id: int) -> None:
@@ -329,7 +330,7 @@ class DiscordService:
         self.gateway.dispatch(
             "MESSAGE_REACTION_REMOVE",
             self._reaction_event(message, user_id, key),
-            intent=Intent.GUILD_MESSAGE_REACTIONS,
+            intent=_reactions_intent(message),
         )
         self.notifier.notify()
 
@@ -365,19 +366,27 @@ class DiscordService:
         return reactors[: max(1, min(limit, 100))]
 
     def _reaction_event(self, message: Message, user_id: int, key: str) -> dict[str, Any]:
-        return {
+        event = {
             "user_id": str(user_id),
             "channel_id": str(message.channel_id),
             "message_id": str(message.id),
-            "guild_id": str(message.guild_id),
             "emoji": payloads.emoji_payload(key),
             "burst": False,
             "type": 0,
         }
+        if message.guild_id is not None:
+            event["guild_id"] = str(message.guild_id)
+        return event
 
     def _check_thread_active(self, message: Message) -> None:
         self.threads.expire_idle()
         self.threads.check_active(self.state.channel(message.channel_id))
+
+
+def _reactions_intent(message: Message) -> int:
+    if message.guild_id is None:
+        return Intent.DIRECT_MESSAGE_REACTIONS
+    return Intent.GUILD_MESSAGE_REACTIONS
 
 
 def _has_visible_content(message: Message, payload: dict[str, Any]) -> bool:

@@ -21,6 +21,7 @@ async def test_the_bot_opens_a_dm_and_writes_to_a_member(
 
     sent = await user.send("Your caption won!")
     again = await user.send("Congratulations")
+    await again.add_reaction("🎉")
 
     channel = emu.dm_channel(world.alice.id)
     assert channel is not None
@@ -31,6 +32,7 @@ async def test_the_bot_opens_a_dm_and_writes_to_a_member(
         "Congratulations",
     ]
     assert emu.direct_messages(world.alice.id)[0].guild_id is None
+    assert emu.direct_messages(world.alice.id)[1].reactors("🎉") == [emu.bot_user.id]
 
 
 async def test_a_member_with_dms_closed_refuses_them_50007(
