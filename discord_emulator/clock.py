@@ -30,10 +30,6 @@ class EmulatorClock:
         if self._frozen_at is None:
             self._frozen_at = time.time()
 
-    def now(self) -> dt.datetime:
-        """Now, as an aware UTC datetime."""
-        return dt.datetime.fromtimestamp(self.time(), tz=dt.UTC)
-
     def advance(self, by: float | dt.timedelta) -> None:
         """Move the clock forward by ``by`` (seconds or a timedelta); never backwards."""
         seconds = by.total_seconds() if isinstance(by, dt.timedelta) else float(by)

@@ -111,12 +111,6 @@ class Threads:
                 thread.archive_timestamp = archives_at
                 self._updated(thread)
 
-    def archive(self, thread: Channel) -> None:
-        """Archive now, as Discord does when the auto-archive time is reached."""
-        thread.archived = True
-        thread.archive_timestamp = self._clock.time()
-        self._updated(thread)
-
     def check_active(self, channel: Channel) -> None:
         """50083 for an action an archived thread refuses (edits, reactions, joins)."""
         if self._archiving and channel.is_thread and channel.archived:
