@@ -127,3 +127,23 @@ async def _get(emu: DiscordEmulator, path: str) -> None:
         session.get(emu.api_url + path) as answer,
     ):
         assert answer.status == 200
+
+
+async def test_the_checked_emulator_fails_on_an_off_spec_request(spec: SpecConformance) -> None:
+    with pytest.raises(SpecViolation, match="request: at tts: 3 is not of type"):
+        await _post_tts_three()
+
+
+async def _post_tts_three() -> None:
+    """A message whose ``tts`` is a number: the emulator stores it, the spec refuses it."""
+    async with checked_emulator("test-token") as emu:
+        guild = emu.create_guild("g")
+        channel = emu.create_text_channel(guild.id, "c")
+        emu.add_bot_to_guild(guild.id)
+        headers = {"Authorization": f"Bot {emu.token}"}
+        url = f"{emu.api_url}/channels/{channel.id}/messages"
+        async with (
+            aiohttp.ClientSession(headers=headers) as session,
+            session.post(url, json={"content": "hi", "tts": 3}) as answer,
+        ):
+            assert answer.status == 200
