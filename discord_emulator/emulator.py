@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Self, TypeVar
@@ -10,16 +11,19 @@ import discord.gateway
 import discord.http
 import yarl
 
+from .clock import EmulatorClock
 from .commands import CommandRegistry
 from .faults import FaultInjector
 from .gateway import GatewayServer
 from .interactions import InteractionHub
+from .ratelimits import RateLimiter
 from .routes_channels import ChannelRoutes
 from .routes_guilds import GuildRoutes
 from .routes_interactions import InteractionRoutes
-from .server import API_PREFIX, HttpServer, RequestRecord
+from .rules import Rules
+from .server import API_PREFIX, Exchange, HttpServer, RequestRecord
 from .service import DiscordService
-from .state import Message, State, User
+from .state import Channel, Message, State, User
 from .users import UserActions
 from .waiting import ChangeNotifier
 from .world import WorldBuilder, as_id
@@ -33,7 +37,15 @@ class DiscordEmulator(WorldBuilder, UserActions):
 
     ``await start()`` binds ``127.0.0.1``; ``configure_discord_py()`` points discord.py at it.
     State lives in memory and outlives bot clients, so a restarted bot sees the same world.
+
+    ``rules`` says which of Discord's rules are enforced: all of them unless a test says
+    otherwise, here or for a whole suite through :attr:`default_rules`; it can be changed at
+    any time through :attr:`rules`. ``record_exchanges`` keeps
+    every REST request and answer in :attr:`exchanges` for :mod:`.conformance`.
     """
+
+    default_rules: Rules = Rules()
+    """The rules of an emulator built without ``rules=`` (a suite's fixture may set it)."""
 
     def __init__(
         self,
@@ -43,27 +55,49 @@ class DiscordEmulator(WorldBuilder, UserActions):
         heartbeat_interval_ms: int = 41_250,
         timeout: float = DEFAULT_TIMEOUT,
         state: State | None = None,
+        rules: Rules | None = None,
+        record_exchanges: bool = False,
     ) -> None:
         if state is None:
             state = _fresh_state(token, bot_name)
         self.state = state
+        self.rules = self.default_rules if rules is None else rules
+        self.clock = EmulatorClock()
         self.notifier = ChangeNotifier(timeout)
         self.faults = FaultInjector()
+        self.rate_limiter = RateLimiter(self.clock)
         self.gateway = GatewayServer(
             state,
             self.notifier,
             url=lambda: self.gateway_url,
             heartbeat_interval_ms=heartbeat_interval_ms,
         )
-        self._service = DiscordService(state, self.gateway, self.notifier, lambda: self.base_url)
+        self._service = DiscordService(
+            state,
+            self.gateway,
+            self.notifier,
+            lambda: self.base_url,
+            clock=self.clock,
+            rules=lambda: self.rules,
+        )
         self.interactions = InteractionHub(self._service)
-        self._commands = CommandRegistry(state)
+        self._commands = CommandRegistry(state, lambda: self.rules.command_rules)
         routes = [
             *ChannelRoutes(self._service).table(),
             *GuildRoutes(state, lambda: self.gateway_url).table(),
             *InteractionRoutes(state, self._commands, self.interactions).table(),
         ]
-        self._http = HttpServer(state, self.gateway, self.faults, routes)
+        self._http = HttpServer(
+            state,
+            self.gateway,
+            self.faults,
+            routes,
+            rules=lambda: self.rules,
+            limiter=self.rate_limiter,
+            before_request=self._service.threads.expire_idle,
+        )
+        if record_exchanges:
+            self._http.record_exchanges()
         self._saved_discord_py: tuple[Any, Any] | None = None
 
     @classmethod
@@ -136,6 +170,26 @@ class DiscordEmulator(WorldBuilder, UserActions):
         """Every REST request so far: ``(method, path, status)``."""
         return self._http.request_log
 
+    @property
+    def exchanges(self) -> list[Exchange]:
+        """Every REST request with its body and answer (``record_exchanges=True`` only)."""
+        if self._http.exchanges is None:
+            raise RuntimeError("build the emulator with record_exchanges=True to keep exchanges")
+        return self._http.exchanges
+
+    @property
+    def first_answer_times(self) -> list[float]:
+        """Seconds from each interaction to the bot's first answer to it, oldest first
+        (late answers included: compare with ``rules.INITIAL_RESPONSE_DEADLINE_S``)."""
+        return self.interactions.first_answer_times
+
+    def advance_time(self, by: float | dt.timedelta) -> None:
+        """Move the emulator's clock forward: interaction tokens age, rate-limit windows
+        reset, idle threads archive (the bot gets THREAD_UPDATE)."""
+        self.clock.advance(by)
+        self._service.threads.expire_idle()
+        self.notifier.notify()
+
     def configure_discord_py(self) -> None:
         """Point discord.py's REST base and default gateway URL at this emulator.
 
@@ -167,6 +221,15 @@ class DiscordEmulator(WorldBuilder, UserActions):
         if message is None or message.deleted:
             raise KeyError(f"no message {as_id(message_id)}")
         return message
+
+    def dm_channel(self, user_id: Any) -> Channel | None:
+        """The DM channel the bot opened with ``user_id`` (None until it did)."""
+        return self.state.dm_channel(as_id(user_id))
+
+    def direct_messages(self, user_id: Any) -> list[Message]:
+        """What the bot sent ``user_id`` in DMs, oldest first."""
+        channel = self.dm_channel(user_id)
+        return [] if channel is None else self.state.visible_messages(channel.id)
 
     def commands(self, guild_id: Any = None) -> list[dict[str, Any]]:
         """Application commands the bot registered globally (or for ``guild_id``)."""

@@ -47,6 +47,12 @@ class WorldBuilder:
         state.users[user.id] = user
         return user
 
+    def set_dms_open(self, user_id: Any, open_: bool) -> User:
+        """Whether ``user_id`` accepts DMs from server members; closed, the bot's DMs get 50007."""
+        user = self._service.state.user(as_id(user_id))
+        user.dms_open = open_
+        return user
+
     def create_guild(self, name: str, *, owner: Any = None) -> Guild:
         """A guild with its @everyone role; without ``owner`` a user "<name> owner" is made."""
         state = self._service.state

@@ -26,6 +26,8 @@ from testkit import (
     run_job_now,
     setup_contest,
 )
+from testkit.conformance import checked_emulator
+from testkit.discord_rules import end_to_end_rules
 
 # What the test modules import from here: the test kit's names and the helpers below.
 __all__ = [
@@ -50,9 +52,18 @@ __all__ = [
 ]
 
 
+@pytest.fixture(autouse=True)
+def discord_rules(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every emulator in these tests (those a test builds itself too) enforces Discord's rules,
+    less one for the few tests the bot cannot pass yet (``testkit.discord_rules``)."""
+    rules = end_to_end_rules(request.node.originalname)
+    monkeypatch.setattr(DiscordEmulator, "default_rules", rules)
+
+
 @pytest.fixture
 async def emu() -> AsyncIterator[DiscordEmulator]:
-    async with DiscordEmulator(token="test-token", timeout=20.0) as emulator:
+    """Discord with its rules on; every REST exchange must match Discord's OpenAPI spec."""
+    async with checked_emulator("test-token", timeout=20.0) as emulator:
         yield emulator
 
 
