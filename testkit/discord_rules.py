@@ -10,14 +10,7 @@ from __future__ import annotations
 
 from discord_emulator import Rules
 
-WAITING_FOR_ISSUE_12_DELIVERABLE_2: dict[str, tuple[str, str]] = {
-    "test_kill_9_during_a_contest_loses_nothing_acknowledged": (
-        "rate_limits",
-        "opening voting posts each entry and adds its three reactions at Discord's pace while "
-        "the bot holds the guild lock; the reactions members add meanwhile wait for the lock and "
-        "are stored by the reconciliation at the end, so the kill finds nothing in flight",
-    ),
-}
+WAITING_FOR_ISSUE_12_DELIVERABLE_2: dict[str, tuple[str, str]] = {}
 """Test name → (rule switched off for it, why the bot fails it): issue 12, deliverable 2."""
 
 
