@@ -1,9 +1,9 @@
 """Members suggest pictures, moderators review them: through the real discord.py client and the
 emulator, across a restart, with the refusals a busy server produces.
 
-The emulator has no DM route (``POST /users/@me/channels``), so every DM fails here as it does
-for a member whose DMs are closed: these tests check that fallback (the moderator is told, the
-member reads the verdict with /prompt mine). A delivered DM is covered in ``test_verdict_dm.py``.
+The verdict reaches the member by DM (``POST /users/@me/channels``); the first two tests close
+the member's DMs to check the fallback (the moderator is told, the member reads the verdict with
+/prompt mine), and one test reads a delivered DM.
 """
 
 from __future__ import annotations
@@ -62,6 +62,7 @@ async def test_a_suggestion_is_approved_after_a_restart_and_credited_without_a_p
     emu, server, db_path, db
 ):
     alice = server.members["alice"]
+    emu.set_dms_open(alice.id, False)
     async with punchline(emu, db_path, clock=ClockFrom(START)):
         asked = await suggest(emu, server, alice, picture(), description="A red square, smug")
         assert "waiting for the moderators (1 in the queue)" in asked.content
@@ -108,6 +109,7 @@ async def test_a_decline_asks_for_a_reason_deletes_the_picture_and_the_member_re
     emu, server, db_path, db
 ):
     bob = server.members["bob"]
+    emu.set_dms_open(bob.id, False)
     async with punchline(emu, db_path, clock=ClockFrom(START)):
         await suggest(emu, server, bob, picture((0, 90, 200)), anonymous=True)
         queue = await review(emu, server)
@@ -132,6 +134,31 @@ async def test_a_decline_asks_for_a_reason_deletes_the_picture_and_the_member_re
         "suggestion:1",
         {"reason": "Too blurry to caption"},
     )
+
+
+async def test_a_delivered_verdict_arrives_by_dm_and_echoes_nothing_unsafe(
+    emu, server, db_path, db
+):
+    """With DMs open the declined member reads the verdict in a DM: their markdown shown as
+    typed, no ping, and nothing left for /prompt mine."""
+    dave = server.members["dave"]
+    async with punchline(emu, db_path, clock=ClockFrom(START)):
+        await suggest(emu, server, dave, picture((90, 0, 90)), description="A *bold* cat @everyone")
+        queue = await review(emu, server)
+        opened = await emu.press_button(queue.original.id, "suggestion:decline:1", server.mod.id)
+        await emu.submit_modal(opened, {"reason": "Blurry"})
+        await emu.wait_until(lambda: "Declined #1" in queue.original.content, "the decline")
+        [dm] = await emu.wait_until(
+            lambda: emu.messages(emu.dm_channel(dave.id).id) if emu.dm_channel(dave.id) else None,
+            "the verdict's DM",
+        )
+        assert "was declined" in dm.content
+        assert "Reason: Blurry" in dm.content
+        assert "\\*bold\\*" in dm.content  # the member's markdown shown as typed
+        assert dm.pinged_users == set()
+        assert "@everyone" not in dm.content.replace("@\u200beveryone", "")
+        news = await emu.slash(server.guild.id, server.channel.id, dave.id, "prompt mine")
+        assert "no news" in news.content or "no picture suggestions" in news.content
 
 
 async def test_a_member_who_erased_their_data_leaves_nothing_to_approve(emu, server, db_path, db):
