@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 
+from ranker.textmatch import blocked_term_in
+
 MAX_TOPIC_LENGTH = 120
 MIN_JOKE_LENGTH, MAX_JOKE_LENGTH = 8, 200
 JOKE_BUDGET_S = 8.0  # a request answers within this, with fewer candidates if need be
@@ -108,7 +110,8 @@ def _key(text: str) -> str:
 
 
 def rejection(text: str, blocked: Sequence[str]) -> str | None:
-    """Why a candidate must not be shown, or None when it may be."""
+    """Why a candidate must not be shown, or None when it may be (the default blocked terms
+    always apply; ``blocked`` adds a community's own)."""
     if not MIN_JOKE_LENGTH <= len(text) <= MAX_JOKE_LENGTH:
         return "length"
     if _MENTION.search(text):
@@ -121,8 +124,7 @@ def rejection(text: str, blocked: Sequence[str]) -> str | None:
     trigrams = list(zip(words, words[1:], words[2:], strict=False))
     if len(trigrams) != len(set(trigrams)):
         return "repetitive"
-    padded = f" {' '.join(words)} "
-    if any(f" {_key(term)} " in padded for term in blocked if _key(term)):
+    if blocked_term_in(text, (*default_blocked_terms(), *blocked)):
         return "blocked"
     return None
 
@@ -183,7 +185,6 @@ async def generate_jokes(
     rng = rng or random.Random()
     started = time.monotonic()
     run = JokeRun()
-    blocked = (*default_blocked_terms(), *blocked)
     kept: list[tuple[str, str]] = []
     taken: set[str] = set()
     deadline = started + budget_s * 0.8  # the rest of the budget is for ranking
