@@ -11,12 +11,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.rules.tally import EntryRatings, tally_contest
 from ranker import (
     CARTOON_SETTINGS,
+    JOKE_BUDGET_S,
     TOPIC_SETTINGS,
     Adapter,
     AIRanking,
@@ -64,6 +66,7 @@ class CommunityAI:
         store: Store,
         adapter_dir: Path,
         clock: Clock,
+        joke_budget_s: float = JOKE_BUDGET_S,
     ) -> None:
         self.ranker = ranker
         self.llm = llm
@@ -73,6 +76,7 @@ class CommunityAI:
         self.base = ranker.adapter
         self._adapters: dict[int, Adapter] = {}
         self._rng = random.Random()
+        self.joke_budget_s = joke_budget_s  # a slow machine or model server may need longer
 
     @classmethod
     async def load(cls, settings: Settings, store: Store, clock: Clock) -> CommunityAI:
@@ -188,7 +192,9 @@ class CommunityAI:
             examples=pick_examples(best),
             blocked=blocked,
             known=[caption for _, caption in best],
-            settings=CARTOON_SETTINGS if cartoon else TOPIC_SETTINGS,
+            settings=replace(
+                CARTOON_SETTINGS if cartoon else TOPIC_SETTINGS, budget_s=self.joke_budget_s
+            ),
             rng=self._rng,
         )
 

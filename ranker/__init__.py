@@ -20,6 +20,7 @@ from ranker.evaluate import PairwiseAccuracy
 from ranker.joke_prompts import pick_examples, sanitize_topic, topic_refusal
 from ranker.jokes import (
     CARTOON_SETTINGS,
+    JOKE_BUDGET_S,
     TOPIC_SETTINGS,
     Joke,
     JokeModels,
@@ -43,6 +44,7 @@ from ranker.worker import AsyncJokeModels, AsyncLLM, AsyncRanker, ModelWorker
 
 __all__ = [
     "CARTOON_SETTINGS",
+    "JOKE_BUDGET_S",
     "TOPIC_SETTINGS",
     "AIRanking",
     "Adapter",

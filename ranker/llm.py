@@ -81,7 +81,7 @@ def cpu_has_amx() -> bool:
 
 
 @contextlib.contextmanager
-def _without_amx_buffers() -> Iterator[None]:
+def without_amx_buffers() -> Iterator[None]:
     """Load with llama.cpp's extra weight buffers off on CPUs with AMX.
 
     llama.cpp built for such a CPU places weights in AMX buffers, and its AMX matrix multiply
@@ -132,7 +132,7 @@ class LlamaCppBackend:
         if n_threads is None:  # llama-cpp-python's default is half the cores: 1 of 2 in CI
             n_threads = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
         try:
-            with _without_amx_buffers():
+            with without_amx_buffers():
                 self.model = llama_cpp.Llama(
                     model_path=str(path),
                     n_ctx=n_ctx,
