@@ -19,6 +19,7 @@ import numpy as np
 
 from ranker.adapter import Adapter
 from ranker.core import AIRanking, Ranker, ScoreRequest, checked_captions, ranking_from_scores
+from ranker.joke_prompts import caption_prompt, pick_examples
 from ranker.llm import Completion, LLMBackend, load_llm
 from ranker.process import ModelProcess
 from ranker.refit import RefitPolicy, RefitResult, refit_adapter
@@ -178,11 +179,12 @@ class AsyncRanker:
 
 
 def _load_warm_llm(source: str | None, **options: Any) -> LLMBackend:
-    """``load_llm`` plus one short completion, so the first real call does not pay for paging
-    the weights in and sizing the buffers (seconds on a cold machine)."""
+    """``load_llm``, then one token after the built-in joke examples: the first real call does
+    not pay for paging the weights in, and llama.cpp keeps those examples' evaluation cached
+    (seconds on a busy 2-core machine), which every request of a new community starts with."""
     backend = load_llm(source, **options)
     if not str(source or "").startswith(("http://", "https://")):
-        backend.complete("Hello", max_tokens=1, temperature=0.0)
+        backend.complete(caption_prompt("A cartoon.", pick_examples([])), 1, 0.0)
     return backend
 
 
