@@ -62,7 +62,7 @@ class JokeSettings:
     candidates: int = 10
     temperature: float = 0.9
     max_tokens: int = 32
-    min_fluency: float = -3.2  # mean natural-log probability per token
+    min_fluency: float = -2.8  # mean natural-log probability per token
     min_relevance: float = 0.30  # cosine similarity of a member's topic and the candidate
     max_copy_similarity: float = 0.85
     leap: bool = False
