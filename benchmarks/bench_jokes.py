@@ -43,6 +43,8 @@ from ranker import (  # noqa: E402
     AsyncRanker,
     JokeRun,
     JokeSettings,
+    ModelCrashed,
+    ModelTimeout,
     Ranker,
     generate_jokes,
     pick_examples,
@@ -102,12 +104,19 @@ def pct(values: list[float], q: float) -> float:
 
 
 async def serve_all(models, scenes, examples, settings: JokeSettings, seed: int) -> list[Served]:
+    """One request per scene; one the model fails (past its time limit on a busy machine)
+    counts as serving nothing, with its time."""
     rng = random.Random(seed)
     out = []
     for scene in scenes:
-        run = await generate_jokes(
-            models, scene=scene, examples=examples, settings=settings, rng=rng
-        )
+        started = time.monotonic()
+        try:
+            run = await generate_jokes(
+                models, scene=scene, examples=examples, settings=settings, rng=rng
+            )
+        except (ModelTimeout, ModelCrashed) as failure:
+            print(f"  ({scene}: {type(failure).__name__})")
+            run = JokeRun(seconds=time.monotonic() - started, dropped={"model failed": 1})
         on_topic = bool(run.jokes) and run.jokes[0].relevance >= settings.min_relevance
         out.append(Served(scene, run, on_topic))
     return out
@@ -164,7 +173,6 @@ async def compare_settings(models, examples, judge_ranker, topics: list[str]) ->
         "chosen settings": TOPIC_SETTINGS,
         "temperature 0.7": replace(TOPIC_SETTINGS, temperature=0.7),
         "temperature 1.1": replace(TOPIC_SETTINGS, temperature=1.1),
-        "6 candidates": replace(TOPIC_SETTINGS, candidates=6),
         "leap words (CLoT)": replace(TOPIC_SETTINGS, leap=True),
         "refine best 2 (LLMRefine)": replace(TOPIC_SETTINGS, refine=2),
     }
@@ -209,7 +217,7 @@ def raw_tokens_per_second() -> float:
     (the ratio to it says what the pipeline adds)."""
     from ranker import LlamaCppBackend
 
-    model = LlamaCppBackend(seed=0).model
+    model = LlamaCppBackend(seed=0).model  # freed on return
     prompt = 'Cartoon captions:\n1. "I told you the soup was haunted."\n2. "'
     model.create_completion(prompt, max_tokens=1)
     started, tokens = time.perf_counter(), 0
@@ -227,6 +235,7 @@ async def main() -> None:
     from benchmarks import joke_judge
 
     began = time.perf_counter()
+    sys.stdout.reconfigure(line_buffering=True)  # progress shows when sent to a file
     print(describe_machine())
     started = time.perf_counter()
     ranker = AsyncRanker(Ranker(device="cpu"))
@@ -294,7 +303,7 @@ async def main() -> None:
         f" the first raw candidate: {first_above}/{len(cartoons)}"
     )
     if not args.quick:
-        new_community = await serve_all(models, scenes, built_in, CARTOON_SETTINGS, seed=3)
+        new_community = await serve_all(models, scenes[:10], built_in, CARTOON_SETTINGS, seed=3)
         summary(
             "the same cartoons, a new community's built-in examples",
             new_community,
@@ -302,11 +311,11 @@ async def main() -> None:
         )
         count = sum(
             joke_judge.percentile(judge_ranker, c, s.text) > 50
-            for c, s in zip(nyccc.cartoons, new_community, strict=True)
+            for c, s in zip(nyccc.cartoons[:10], new_community, strict=True)
             if s.text
         )
-        print(f"  served above the crowd's median: {count}/{len(scenes)} cartoons")
-        await compare_settings(models, built_in, judge_ranker, topics[:8])
+        print(f"  served above the crowd's median: {count}/{len(new_community)} cartoons")
+        await compare_settings(models, built_in, judge_ranker, topics[:5])
         await simultaneous(models, built_in, (2, 4))
     print(f"\n{load_average()} at the end; whole run {time.perf_counter() - began:.0f}s")
     await llm.aclose()

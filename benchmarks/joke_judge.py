@@ -5,7 +5,8 @@ data); nothing here is copied into the project, and the bot never reads it.
 
 - **Held-out cartoons**: 20 contests with a description. The ones the shipped base adapter was
   not fitted on come first (13 of them); the rest are from its training contests, and the report
-  gives the two groups apart.
+  gives the two groups apart. (One contest's "description" is the placeholder "insert description
+  here"; it is left out.)
 - **A mature community's examples**: the crowd's best caption of other described contests, as
   ``storage.jokes.best_captions`` would give a community that has run contests for months.
 - **The judge**: an adapter fitted here, by the project's own training code, on contests that
@@ -58,7 +59,7 @@ def load_nyccc(data: Path, held_out: int, judge_contests: int, judge_captions: i
     """Split NYCCC for the benchmark (seeded: every run sees the same cartoons)."""
     contests = read_dataset(data)
     base_heldout = set(load_adapter(base_adapter_path()).metadata["metrics"]["heldout_contest_ids"])
-    described = [c for c in contests if c.description]
+    described = [c for c in contests if c.description and "insert description" not in c.description]
     unseen = [c for c in described if str(c.contest) in base_heldout]
     seen = [c for c in described if str(c.contest) not in base_heldout]
     rng = np.random.default_rng(15)

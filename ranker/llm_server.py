@@ -3,8 +3,8 @@
     python -m ranker.llm_server [--model FILE] [--host 127.0.0.1] [--port 8000] [...]
 
 This is ``python -m llama_cpp.server`` (from ``llama-cpp-python[server]``; every option of it
-works) with three differences: the model defaults to the bundled Gemma 3 270M GGUF; it uses every
-core the process may run on (llama.cpp's default is half); and on a CPU with Intel AMX the model
+works) with three differences: the model defaults to the bundled Gemma 3 270M GGUF; its thread
+count is ``ranker.llm.default_threads()`` (all cores but one); and on a CPU with Intel AMX the model
 loads without llama.cpp's extra (AMX) weight buffers, whose matrix multiply crashes the process
 there (see :func:`ranker.llm.without_amx_buffers`). Point the bot at it with
 ``PUNCHLINE_LLM_URL=http://127.0.0.1:8000``.
@@ -12,20 +12,19 @@ there (see :func:`ranker.llm.without_amx_buffers`). Point the bot at it with
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Sequence
 
-from ranker.llm import default_gguf_path, without_amx_buffers
+from ranker.llm import default_gguf_path, default_threads, without_amx_buffers
 
 
 def server_arguments(argv: Sequence[str]) -> list[str]:
-    """``argv`` with the bundled model and all usable cores filled in where not given."""
+    """``argv`` with the bundled model and the thread count filled in where not given."""
     args = list(argv)
     if "--model" not in args:
         args = ["--model", str(default_gguf_path()), *args]
     if "--n_threads" not in args:
-        args += ["--n_threads", str(len(os.sched_getaffinity(0)))]
+        args += ["--n_threads", str(default_threads())]
     return args
 
 
