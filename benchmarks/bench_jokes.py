@@ -305,7 +305,7 @@ async def main() -> None:
     if not args.quick:
         new_community = await serve_all(models, scenes[:10], built_in, CARTOON_SETTINGS, seed=3)
         summary(
-            "the same cartoons, a new community's built-in examples",
+            "10 of the cartoons, a new community's built-in examples",
             new_community,
             CARTOON_SETTINGS,
         )
