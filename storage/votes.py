@@ -10,6 +10,7 @@ from sqlite_utils import Database
 
 from storage.db import to_iso, transaction
 from storage.models import Rating, RatingCounts
+from storage.shards import ShardSet, on_shards
 
 
 def count_columns(votes_alias: str = "v") -> str:
@@ -217,11 +218,15 @@ def apply_vote_changes(db: Database, changes: Iterable[VoteChange], now: datetim
     return applied
 
 
-def posted_live_entries(db: Database) -> list[tuple[int, int, int, int]]:
+def posted_live_entries(
+    db: Database, shards: ShardSet | None = None
+) -> list[tuple[int, int, int, int]]:
     """(message id, entry id, guild id, author id) of every posted live entry of a contest that
-    is voting: what the bot watches for reactions."""
+    is voting, in the guilds on ``shards`` (all without): what the bot watches for reactions."""
+    on, params = on_shards(shards, "c.guild_id")
     return db.execute(
         "SELECT e.message_id, e.id, c.guild_id, e.author_id FROM entries e"
         " JOIN contests c ON c.id = e.contest_id"
-        " WHERE c.phase = 'voting' AND e.status = 'active' AND e.message_id IS NOT NULL"
+        f" WHERE c.phase = 'voting' AND e.status = 'active' AND e.message_id IS NOT NULL AND {on}",
+        params,
     ).fetchall()
