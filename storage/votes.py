@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -89,22 +89,28 @@ def rating_counts(db: Database, contest_id: int) -> dict[int, RatingCounts]:
 
 
 def replace_emoji_votes(
-    db: Database, contest_id: int, observed: Iterable[Vote], now: datetime
+    db: Database,
+    contest_id: int,
+    observed: Iterable[Vote],
+    now: datetime,
+    left_alone: Collection[tuple[int, int]] = (),
 ) -> tuple[int, int]:
     """Make the contest's emoji votes equal to what the reactions show now; returns (upserted, deleted).
 
     Used when the bot starts and before closing: votes cast while it was offline are added,
-    reactions removed while it was offline take their votes with them. Ballot votes are untouched.
+    reactions removed while it was offline take their votes with them. Ballot votes are untouched,
+    and so are the ``left_alone`` (entry, voter) pairs: votes that changed live meanwhile.
     """
-    observed = list(observed)
+    left_alone = set(left_alone)
     wanted = {(r.entry_id, r.voter_id): r.rating for r in observed}
+    wanted = {key: rating for key, rating in wanted.items() if key not in left_alone}
     with transaction(db):
         stored = {
             (r.entry_id, r.voter_id): r.rating
             for r in contest_ratings(db, contest_id, source="emoji")
         }
         deleted = 0
-        for key in stored.keys() - wanted.keys():
+        for key in stored.keys() - wanted.keys() - left_alone:
             deleted += remove_vote(db, *key)
         upserted = 0
         for (entry_id, voter_id), rating in wanted.items():

@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 from discord_emulator import DiscordEmulator
+from testkit.running import restart_later
 
 BOT_SCRIPT = Path(__file__).resolve().parents[2] / "bot.py"
 
@@ -53,6 +54,7 @@ class BotProcess:
     async def start(self) -> None:
         """Start ``bot.py`` and wait until it has a fresh gateway session (READY)."""
         ready_so_far = self.emu.gateway.history.count("READY")
+        restart_later(self.emu)
         spawned = time.perf_counter()
         with self.log_path.open("ab") as log:
             self.process = await asyncio.create_subprocess_exec(
