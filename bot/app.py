@@ -84,6 +84,8 @@ class PunchlineBot(commands.AutoShardedBot):
         self.identify_pacer = IdentifyPacer()
         self.shard_health: defaultdict[int, ShardHealth] = defaultdict(ShardHealth)
         self._catch_up_turns: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._catching_up: set[asyncio.Task[Any]] = set()
+        self._stopping = False
         skip_reactions_off_entries(self._connection, self.engine.votes.watches)
         self.tree.on_error = self.on_app_command_error
 
@@ -156,6 +158,16 @@ class PunchlineBot(commands.AutoShardedBot):
     async def catch_up(self, shard_id: int, reason: str) -> None:
         """Rebuild the jobs of the shard's guilds and finish what was interrupted, one catch-up
         of a shard at a time; other shards carry on meanwhile."""
+        if self._stopping:
+            return
+        task = asyncio.current_task()
+        self._catching_up.add(task)
+        try:
+            await self._catch_up(shard_id, reason)
+        finally:
+            self._catching_up.discard(task)
+
+    async def _catch_up(self, shard_id: int, reason: str) -> None:
         async with self._catch_up_turns[shard_id]:
             started = time.perf_counter()
             await self.engine.resume(self.context.shards.only({shard_id}))
@@ -167,7 +179,12 @@ class PunchlineBot(commands.AutoShardedBot):
 
     async def close(self) -> None:
         """Stop scheduling, let contest steps already running finish, free the shards for a
-        successor, then disconnect."""
+        successor, then disconnect. A catch-up still running is stopped: its steps resume at
+        the next start."""
+        self._stopping = True
+        for task in list(self._catching_up):
+            task.cancel()
+        await asyncio.gather(*self._catching_up, return_exceptions=True)
         if self.scheduler.running:
             self.scheduler.pause()  # no new jobs; shutting down would cancel the running ones
             await self.engine.drain()
