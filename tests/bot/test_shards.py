@@ -24,8 +24,10 @@ from tests.bot.conftest import (
     Server,
     is_entry,
     is_prompt,
+    open_contest_now,
     punchline,
     run_job_now,
+    start_voting_now,
     startup_finished,
     stored_votes,
     submit,
@@ -163,6 +165,41 @@ async def test_one_shard_invalidated_mid_voting_counts_every_reaction_once(
         assert {s: live_sessions(emu)[s] for s in (0, 2)} == {s: started[s] for s in (0, 2)}
         assert [bot.shard_health[s].catch_ups for s in range(SHARDS)] == [1, 2, 1]
         assert_posted_once(emu, voting)
+        on_one = voting.on_shard(1)[0]
+        status = await emu.slash(on_one.guild.id, on_one.channel.id, on_one.mod.id, "bot status")
+        lines = status.content.splitlines()
+        assert lines[0] == "🛰️ This server is on shard **1** of 3; this process runs all 3 shard(s)."
+        assert lines[1].startswith("• shard 1 (this server): heartbeat ")
+        assert "10 servers · caught up" in lines[1]
+        assert "after ready in" in lines[1]
+        assert [line.split(":")[0] for line in lines[2:]] == ["• shard 0", "• shard 2"]
+
+
+async def test_reactions_on_other_messages_never_become_events(emu, server, db_path, db):
+    """Only a live entry's reactions reach discord.py's event machinery: a 😂 on an ordinary
+    message is dropped where the gateway hands the dispatch over (one dict lookup, no event,
+    no task), one on an entry becomes a vote."""
+    m = server.members
+    async with punchline(emu, db_path) as bot:
+        contest = await open_contest_now(emu, server, bot, db)
+        await submit(emu, server, m["alice"], "Mail call!")
+        await submit(emu, server, m["bob"], "Amazon Prime has limits")
+        posted = await start_voting_now(emu, bot, db, contest, 2)
+        thread = contests.get_contest(db, contest.id).thread_id
+        events = []
+
+        async def on_raw_reaction_add(payload) -> None:
+            if payload.user_id != bot.user.id:  # the bot's own emoji may still be arriving
+                events.append((payload.message_id, payload.user_id))
+
+        bot.add_listener(on_raw_reaction_add)
+        ordinary = await emu.send_message(m["carol"], server.channel, "just chatting")
+        await emu.react(m["dave"], server.channel, ordinary, "😂")
+        entry = posted[m["alice"].id].id
+        await emu.react(m["carol"], thread, entry, "😂")
+        await emu.wait_until(lambda: stored_votes(db, contest.id), "the vote")
+        assert stored_votes(db, contest.id) == {(entry, m["carol"].id): 3}
+        assert events == [(entry, m["carol"].id)]  # none for the ordinary message
 
 
 async def test_a_shard_reconnecting_in_a_loop_loses_and_doubles_nothing(emu, db_path, db, members):
