@@ -20,6 +20,7 @@ import discord
 from bot.rules.schedule import Phase
 from storage import audit, contests, guilds
 from storage.audit import AuditEntry
+from storage.shards import ShardSet
 
 if TYPE_CHECKING:
     from bot.clock import Clock
@@ -87,6 +88,8 @@ class BotContext:
     config: Settings
     ai: CommunityModels | None = None
     lock: GuildLocks = field(default_factory=GuildLocks)
+    shards: ShardSet = field(default_factory=lambda: ShardSet.every(1))
+    """The shards this process runs: it schedules their guilds' contests and jobs, no others."""
 
     @property
     def user_id(self) -> int:

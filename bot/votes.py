@@ -24,9 +24,10 @@ from bot.posts import unrecorded_posts
 from bot.rules.schedule import Phase
 from bot.rules.voting import VoteGates, Voter, VoteRefused, check_voter, gates_of
 from bot.text import NO_PINGS, quote_caption, timestamp
-from bot.vote_batches import VoteBatcher
+from bot.vote_batches import LiveChanges, VoteBatcher
 from storage import contests, entries, votes
 from storage.models import Contest, Entry, Rating
+from storage.shards import ShardSet
 from storage.votes import Vote, VoteChange
 
 log = logging.getLogger(__name__)
@@ -69,6 +70,7 @@ class VoteKeeper:
         # in memory only, to tell a member's switch (😂 → 🙂) from their withdrawal.
         self._latest: dict[tuple[int, int], str] = {}
         self._removed_by_bot: set[tuple[int, int, str]] = set()
+        self._changed_live = LiveChanges()  # what reconciliations must leave to live events
 
     # -- posting -------------------------------------------------------------------------------
 
@@ -147,12 +149,19 @@ class VoteKeeper:
 
     # -- live reactions ------------------------------------------------------------------------
 
-    async def watch_all(self) -> None:
-        """Rebuild the index of live entries from the database (at every start)."""
-        rows = await self.store.call(votes.posted_live_entries)
-        self._live = {
-            message: LiveEntry(entry, guild, author) for message, entry, guild, author in rows
-        }
+    async def watch_all(self, shards: ShardSet | None = None) -> None:
+        """Index the live entries of the guilds on ``shards`` (all without) from the database:
+        at every shard's start, and after a reopen. Entries are added, never dropped here (a
+        closed contest's are forgotten at its close, a withdrawn one's at its next vote), so an
+        entry posted while the database was read stays indexed."""
+        rows = await self.store.call(votes.posted_live_entries, shards)
+        self._live.update(
+            (message, LiveEntry(entry, guild, author)) for message, entry, guild, author in rows
+        )
+
+    def watches(self, message_id: int) -> bool:
+        """Whether ``message_id`` is a live entry, whose reactions are votes."""
+        return message_id in self._live
 
     async def reaction_added(self, payload: discord.RawReactionActionEvent) -> None:
         live = self._live.get(payload.message_id)
@@ -184,6 +193,7 @@ class VoteKeeper:
             await self._remove_reaction(payload.channel_id, *key, rating.emoji)
             return
         previous, self._latest[key] = self._latest.get(key), rating.emoji
+        self._changed_live.note(live.guild_id, live.entry_id, payload.user_id)
         if not await self._writes.apply(VoteChange(live.entry_id, payload.user_id, rating)):
             # withdrawn, or voting closed, since the entry was indexed
             self._live.pop(payload.message_id, None)
@@ -204,6 +214,7 @@ class VoteKeeper:
                 return
             if self._latest.get(key) == rating.emoji:
                 del self._latest[key]
+            self._changed_live.note(live.guild_id, live.entry_id, payload.user_id)
             change = VoteChange(live.entry_id, payload.user_id, None, removed=rating)
             await self._writes.apply(change)
 
@@ -293,8 +304,16 @@ class VoteKeeper:
         """Make the stored emoji votes match the reactions now on the entries; (added, removed).
 
         Catches votes made and withdrawn while the bot was offline. The caller holds the guild lock.
-        A contest voted by ballot (no entry thread) has no reactions to reconcile.
+        A contest voted by ballot (no entry thread) has no reactions to reconcile. Members keep
+        reacting meanwhile (on the other shards, and on this one once it is back): a vote that
+        changes live while the reactions are read is left to that live event, which is newer.
         """
+        with self._changed_live.during(contest.guild_id) as changed_live:
+            return await self._reconcile(contest, changed_live)
+
+    async def _reconcile(
+        self, contest: Contest, changed_live: set[tuple[int, int]]
+    ) -> tuple[int, int]:
         contest = await self.store.call(contests.get_contest, contest.id)
         if contest.thread_id is None:
             return 0, 0
@@ -332,12 +351,21 @@ class VoteKeeper:
                     await self._remove_reaction(
                         message.channel.id, message.id, user.id, extra.emoji
                     )
-        observed = [Vote(e, v, r, "emoji") for (e, v), r in chosen.items()]
-        added, removed = await self.store.call(votes.replace_emoji_votes, contest.id, observed, now)
+        # Live changes queued before this call are in ``left_live``; later ones run after it.
+        left_live = frozenset(changed_live)
+        observed = [
+            Vote(e, v, r, "emoji") for (e, v), r in chosen.items() if (e, v) not in left_live
+        ]
+        added, removed = await self.store.call(
+            votes.replace_emoji_votes, contest.id, observed, now, left_live
+        )
         # After downtime the in-memory choices are gone or stale: rebuild them from the reactions,
         # so a member's next switch still removes the emoji that counted.
+        message_of = {e.id: e.message_id for e in live}
+        live_keys = {(message_of.get(e), v) for e, v in changed_live}
+        kept = {k: v for k, v in self._latest.items() if k in live_keys}
         self._forget_memory({e.message_id for e in live if e.message_id})
-        self._latest.update(shown)
+        self._latest.update({k: v for k, v in shown.items() if k not in live_keys} | kept)
         for entry in live:
             if entry.message_id is not None:
                 self._live[entry.message_id] = LiveEntry(
