@@ -114,8 +114,8 @@ class ShardLeases:
             self._claimed = False
             try:
                 await self.store.call(leases.release_shards, self.owner)
-            except StorageBusy as busy:  # they expire on their own
-                log.warning("could not release the shard leases: %s", busy)
+            except Exception as problem:  # noqa: BLE001 - shutting down: they expire on their own
+                log.warning("could not release the shard leases (they expire): %s", problem)
 
 
 def refusal(taken: ShardsTaken, now: datetime) -> str:
