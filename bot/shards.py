@@ -16,7 +16,6 @@ import logging
 import os
 import secrets
 import socket
-import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ from datetime import UTC, datetime, timedelta
 from bot.config import ConfigError
 from bot.store import Store
 from storage import shards as leases
+from storage.db import StorageBusy
 from storage.shards import ShardSet, ShardsTaken
 
 log = logging.getLogger(__name__)
@@ -89,8 +89,8 @@ class ShardLeases:
             await asyncio.sleep(HEARTBEAT_S)
             try:
                 kept = await self.store.call(leases.renew_leases, self.owner, datetime.now(UTC))
-            except sqlite3.Error as trouble:  # the lease lives 60 s: the next beat tries again
-                log.warning("could not renew the shard leases: %s", trouble)
+            except StorageBusy as busy:  # the lease lives 60 s: the next beat tries again
+                log.warning("could not renew the shard leases: %s", busy)
                 continue
             if kept < len(self.shards.ids):
                 log.critical(
@@ -114,8 +114,8 @@ class ShardLeases:
             self._claimed = False
             try:
                 await self.store.call(leases.release_shards, self.owner)
-            except sqlite3.Error as trouble:  # they expire on their own; closing goes on
-                log.warning("could not release the shard leases: %s", trouble)
+            except Exception as problem:  # noqa: BLE001 - shutting down: they expire on their own
+                log.warning("could not release the shard leases (they expire): %s", problem)
 
 
 def refusal(taken: ShardsTaken, now: datetime) -> str:

@@ -27,6 +27,10 @@ class VoteBatcher:
         self.clock = clock
         self._pending: list[_Pending] = []
         self._writer: asyncio.Task[None] | None = None
+        self.committed = 0
+        """Changes written so far (taking effect or refused there)."""
+        self.batches = 0
+        """Transactions that wrote them."""
 
     async def apply(self, change: VoteChange) -> bool:
         """Queue ``change``; returns once it is committed: whether it took effect."""
@@ -48,6 +52,8 @@ class VoteBatcher:
                     if not done.done():
                         done.set_exception(error)
                 continue
+            self.committed += len(batch)
+            self.batches += 1
             for (_, done), took in zip(batch, applied, strict=True):
                 if not done.done():
                     done.set_result(took)
