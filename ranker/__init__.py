@@ -17,7 +17,7 @@ from ranker.adapter import Adapter, AdapterError, base_adapter_path, load_adapte
 from ranker.core import AIRanking, Ranker, ranking_from_scores
 from ranker.encoders import SentenceEncoder, resolve_device
 from ranker.evaluate import PairwiseAccuracy
-from ranker.joke_prompts import pick_examples, sanitize_topic, topic_refusal
+from ranker.joke_prompts import pick_examples, sanitize_topic
 from ranker.jokes import (
     CARTOON_SETTINGS,
     JOKE_BUDGET_S,
@@ -27,6 +27,7 @@ from ranker.jokes import (
     JokeRun,
     JokeSettings,
     generate_jokes,
+    topic_refusal,
 )
 from ranker.llm import (
     Completion,

@@ -19,9 +19,6 @@ from collections.abc import Sequence
 from functools import cache
 from importlib import resources
 
-from ranker.guard import strip_injection
-from ranker.textmatch import blocked_term_in
-
 MAX_TOPIC_LENGTH = 120
 BUILT_IN_EXAMPLES = (
     ("A polar bear sitting in a sauna.", "I asked for the cool-down room, not the cooldown."),
@@ -76,27 +73,6 @@ def sanitize_topic(text: str | None) -> str:
     if len(text) > MAX_TOPIC_LENGTH:
         text = text[:MAX_TOPIC_LENGTH].rsplit(" ", 1)[0] or text[:MAX_TOPIC_LENGTH]
     return text
-
-
-def topic_refusal(topic: str, blocked: Sequence[str] = ()) -> str | None:
-    """Why a member's topic is not turned into a joke, or None when it may be.
-
-    One of ``mention``, ``link``, ``blocked``, ``instructions``, ``script``.
-    """
-    from ranker.jokes import default_blocked_terms, mentions_or_links
-
-    problem = mentions_or_links(topic)
-    if problem:
-        return problem
-    if blocked_term_in(topic, (*default_blocked_terms(), *blocked)):
-        return "blocked"
-    if strip_injection(topic)[1]:
-        return "instructions"
-    letters = [ch for ch in unicodedata.normalize("NFKC", topic) if ch.isalpha()]
-    latin = sum(unicodedata.name(ch, "").startswith("LATIN") for ch in letters)
-    if letters and latin < len(letters) / 2:
-        return "script"
-    return None
 
 
 def scene_line(scene: str) -> str:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import random
 import re
 import time
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
@@ -28,6 +29,7 @@ from typing import Protocol
 
 import numpy as np
 
+from ranker.guard import strip_injection
 from ranker.joke_prompts import caption_prompt, leap_words, refine_prompt, scene_line
 from ranker.llm import Completion
 from ranker.textmatch import blocked_term_in
@@ -283,3 +285,22 @@ async def _ranked(models: JokeModels, scene: str, kept: list[Candidate]) -> list
         for c, s in zip(kept, scores, strict=True)
     ]
     return sorted(jokes, key=lambda j: -j.score)
+
+
+def topic_refusal(topic: str, blocked: Sequence[str] = ()) -> str | None:
+    """Why a member's topic is not turned into a joke, or None when it may be.
+
+    One of ``mention``, ``link``, ``blocked``, ``instructions``, ``script``.
+    """
+    problem = mentions_or_links(topic)
+    if problem:
+        return problem
+    if blocked_term_in(topic, (*default_blocked_terms(), *blocked)):
+        return "blocked"
+    if strip_injection(topic)[1]:
+        return "instructions"
+    letters = [ch for ch in unicodedata.normalize("NFKC", topic) if ch.isalpha()]
+    latin = sum(unicodedata.name(ch, "").startswith("LATIN") for ch in letters)
+    if letters and latin < len(letters) / 2:
+        return "script"
+    return None

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from ranker.llm import Completion, LLMError, default_gguf_path
+from ranker.llm_base import Completion, LLMError, default_gguf_path
 
 
 class TransformersBackend:

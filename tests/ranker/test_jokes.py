@@ -16,9 +16,8 @@ from ranker.joke_prompts import (
     caption_prompt,
     pick_examples,
     sanitize_topic,
-    topic_refusal,
 )
-from ranker.jokes import JokeSettings, filter_candidates, generate_jokes, rejection
+from ranker.jokes import JokeSettings, filter_candidates, generate_jokes, rejection, topic_refusal
 from ranker.llm import Completion
 
 PLANTED = {
