@@ -1,11 +1,16 @@
-"""Emoji voting: posting entries, turning reactions into ratings, and reconciling after downtime.
+"""Emoji voting: turning reactions into ratings, and reconciling them with Discord's record.
 
 Every 😂 in any channel of any server reaches the bot, so a reaction is first looked up in an
 in-memory index of the live entries' message ids: one that is not a live entry costs a dict
 lookup, no lock and no database work. A vote on a live entry is checked against the guild's gates
 (settings from memory) and written by :class:`~bot.vote_batches.VoteBatcher`, which commits what
 arrives together in one transaction and re-checks there that the entry is live and voting.
-No guild lock is taken on this path; the close's reconciliation takes it.
+No guild lock is taken on this path.
+
+The reconciliation (before the close, and at every start) reads the reactions back from Discord,
+which takes a while at Discord's pace, while live votes keep arriving; it takes the guild lock
+only to write, and leaves alone the votes the live path changed while it read. The entries are
+posted by :class:`~bot.entry_posts.EntryPosts`.
 """
 
 from __future__ import annotations
@@ -16,38 +21,33 @@ import logging
 from collections import defaultdict
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import datetime
 
 import discord
+from sqlite_utils import Database
 
 from bot.context import BotContext
-from bot.posts import unrecorded_posts
+from bot.entry_posts import EntryPosts, LiveEntry
 from bot.rules.schedule import Phase
 from bot.rules.voting import VoteGates, Voter, VoteRefused, check_voter, gates_of
-from bot.text import NO_PINGS, quote_caption, timestamp
 from bot.vote_batches import VoteBatcher
 from storage import contests, entries, votes
 from storage.models import Contest, Entry, Rating
 from storage.votes import Vote, VoteChange
 
 log = logging.getLogger(__name__)
-RATING_GUIDE = " · ".join(f"{r.emoji} {r.label.lower()}" for r in Rating)
 
 
-def entry_heading(entry: Entry) -> str:
-    """The first line of an entry's post, which also identifies the post after a crash."""
-    return f"**Entry #{entry.number}**"
+@dataclass
+class _ChangedWhileReading:
+    """What the live path changed while a reconciliation read the reactions back: those votes
+    are newer than what it read, so its write leaves them as they are."""
 
+    pairs: set[tuple[int, int]] = field(default_factory=set)  # (message, member)
+    cleared: set[int] = field(default_factory=set)  # messages a moderator cleared
 
-@dataclass(frozen=True)
-class LiveEntry:
-    """A posted entry of a contest that is voting, as the reaction index holds it. (Withdrawn
-    or closed since? The database re-checks both when the vote is written.)"""
-
-    entry_id: int
-    guild_id: int
-    author_id: int
-    phase: str = Phase.VOTING
-    status: str = "active"
+    def covers(self, message_id: int, user_id: int) -> bool:
+        return message_id in self.cleared or (message_id, user_id) in self.pairs
 
 
 @dataclass
@@ -63,96 +63,24 @@ class VoteKeeper:
         self.ctx = ctx
         self.store = ctx.store
         self._live: dict[int, LiveEntry] = {}  # message id → the live entry posted as it
+        self.posts = EntryPosts(ctx, self._live)  # adds each new post to the index
         self._writes = VoteBatcher(ctx.store, ctx.clock)
         self._in_order: dict[tuple[int, int], _Turn] = {}  # (message, member) → its queue
         # The emoji each member last chose per message, and reactions the bot itself removed:
         # in memory only, to tell a member's switch (😂 → 🙂) from their withdrawal.
         self._latest: dict[tuple[int, int], str] = {}
         self._removed_by_bot: set[tuple[int, int, str]] = set()
-
-    # -- posting -------------------------------------------------------------------------------
-
-    async def post_entries(self, contest: Contest, numbered: list[Entry]) -> None:
-        """Post every entry not yet posted, in the voting thread (made on first use)."""
-        retry = contest.thread_id is not None
-        target = await self.voting_channel(contest)
-        unposted = [e for e in numbered if e.message_id is None]
-        if retry and unposted:
-            unposted = await self.adopt_unrecorded_entry(target, contest, unposted)
-        for entry in unposted:
-            await self.post_entry(target, entry, contest.guild_id)
-
-    async def voting_channel(self, contest: Contest) -> discord.abc.Messageable:
-        """The thread under the prompt where entries are posted (made on first use)."""
-        if contest.thread_id is not None:
-            return await self.ctx.channel(contest.thread_id)
-        channel = await self.ctx.channel(contest.channel_id)
-        try:
-            prompt = await channel.fetch_message(contest.prompt_message_id)
-            thread = await prompt.create_thread(
-                name=f"Vote · {contest.day}", auto_archive_duration=1440
-            )
-        except discord.HTTPException as exc:  # no thread permission: vote in the channel itself
-            log.warning(
-                "contest %s: cannot open a thread (%s); posting entries in the channel",
-                contest.id,
-                exc,
-            )
-            thread = channel
-        await self.store.call(contests.set_message_ids, contest.id, thread_id=thread.id)
-        await thread.send(
-            f"🗳️ **Voting is open** until {timestamp(contest.closes_at)}. Rate each entry: "
-            f"{RATING_GUIDE}. One rating per entry (a new emoji replaces "
-            "your old one); you can't rate your own.",
-            allowed_mentions=NO_PINGS,
-        )
-        return thread
-
-    async def post_entry(
-        self, target: discord.abc.Messageable, entry: Entry, guild_id: int
-    ) -> None:
-        message = await target.send(
-            f"{entry_heading(entry)}\n>>> {quote_caption(entry.text)}", allowed_mentions=NO_PINGS
-        )
-        await self.store.call(entries.set_entry_message, entry.id, message.id)
-        self._live[message.id] = LiveEntry(entry.id, guild_id, entry.author_id)
-        for rating in Rating:
-            await message.add_reaction(rating.emoji)
-
-    async def adopt_unrecorded_entry(
-        self, target: discord.abc.Messageable, contest: Contest, unposted: list[Entry]
-    ) -> list[Entry]:
-        """Record an entry post the bot made but never stored; returns the entries still to post.
-
-        Entries go up one at a time, so a crash leaves at most one such post. Votes on a post
-        the bot had forgotten would never count; posting it again would split them.
-        """
-        by_heading = {entry_heading(e): e for e in unposted}
-
-        def is_unrecorded_entry(message: discord.Message) -> bool:
-            heading = message.content.split("\n", 1)[0]
-            return heading in by_heading and message.id > (contest.prompt_message_id or 0)
-
-        found = await unrecorded_posts(self.ctx, target, is_unrecorded_entry)
-        if not found:
-            return unposted
-        message, entry = found[0], by_heading[found[0].content.split("\n", 1)[0]]
-        await self.store.call(entries.set_entry_message, entry.id, message.id)
-        self._live[message.id] = LiveEntry(entry.id, contest.guild_id, entry.author_id)
-        present = {str(r.emoji) for r in message.reactions if r.me}
-        for rating in Rating:
-            if rating.emoji not in present:
-                await message.add_reaction(rating.emoji)
-        return [e for e in unposted if e.id != entry.id]
+        self._reading: list[_ChangedWhileReading] = []  # one per reconciliation running
 
     # -- live reactions ------------------------------------------------------------------------
 
     async def watch_all(self) -> None:
         """Rebuild the index of live entries from the database (at every start)."""
         rows = await self.store.call(votes.posted_live_entries)
-        self._live = {
-            message: LiveEntry(entry, guild, author) for message, entry, guild, author in rows
-        }
+        self._live.clear()  # in place: the entry posts share this index
+        self._live.update(
+            (message, LiveEntry(entry, guild, author)) for message, entry, guild, author in rows
+        )
 
     async def reaction_added(self, payload: discord.RawReactionActionEvent) -> None:
         live = self._live.get(payload.message_id)
@@ -163,6 +91,7 @@ class VoteKeeper:
             return
         key = (payload.message_id, payload.user_id)
         async with self._turn(key):  # before any await: the member's events keep their order
+            self._changed_live(*key)
             await self._rate(payload, live, rating)
 
     async def _rate(
@@ -202,10 +131,16 @@ class VoteKeeper:
             if (*key, rating.emoji) in self._removed_by_bot:  # our own clean-up, not their choice
                 self._removed_by_bot.discard((*key, rating.emoji))
                 return
+            self._changed_live(*key)
             if self._latest.get(key) == rating.emoji:
                 del self._latest[key]
             change = VoteChange(live.entry_id, payload.user_id, None, removed=rating)
             await self._writes.apply(change)
+
+    def _changed_live(self, message_id: int, user_id: int) -> None:
+        """Tell every reconciliation reading now that this member's vote on this post is newer."""
+        for reading in self._reading:
+            reading.pairs.add((message_id, user_id))
 
     @contextlib.asynccontextmanager
     async def _turn(self, key: tuple[int, int]) -> AsyncIterator[None]:
@@ -251,6 +186,8 @@ class VoteKeeper:
                 return
             await self.store.call(votes.clear_emoji_votes, entry.id, rating)
             self._forget_cleared(message_id, emoji)
+            for reading in self._reading:
+                reading.cleared.add(message_id)
         cleared = [rating] if rating is not None else list(Rating)
         try:
             post = (await self.ctx.channel(contest.thread_id)).get_partial_message(message_id)
@@ -292,60 +229,106 @@ class VoteKeeper:
     async def reconcile(self, contest: Contest) -> tuple[int, int]:
         """Make the stored emoji votes match the reactions now on the entries; (added, removed).
 
-        Catches votes made and withdrawn while the bot was offline. The caller holds the guild lock.
+        Catches votes made and withdrawn while the bot was offline, and re-checks the vote gates.
+        The caller holds the contest's step lock; the reactions are read without the guild lock
+        (minutes at Discord's pace for a big contest) and only the write takes it. A vote the
+        live path changed meanwhile is newer than what was read, and is left as it is.
         A contest voted by ballot (no entry thread) has no reactions to reconcile.
         """
         contest = await self.store.call(contests.get_contest, contest.id)
         if contest.thread_id is None:
             return 0, 0
-        target = await self.voting_channel(contest)
+        live = await self.store.call(entries.contest_entries, contest.id)
+        posted = {e.message_id: e for e in live if e.message_id is not None}
+        reading = _ChangedWhileReading()
+        self._reading.append(reading)
+        try:
+            shown = await self._read_reactions(contest, posted)
+            async with self.ctx.lock(contest.guild_id):
+                newer = {(posted[m].id, u) for m, u in reading.pairs if m in posted}
+                newer |= {(e.id, None) for m, e in posted.items() if m in reading.cleared}
+                observed = [
+                    Vote(posted[m].id, u, rating, "emoji")
+                    for (m, u), rating in shown.items()
+                    if not reading.covers(m, u)
+                ]
+                added, removed = await self.store.call(
+                    replace_unchanged_votes, contest.id, observed, newer, self.ctx.clock.now()
+                )
+        finally:
+            self._reading.remove(reading)
+        self._remember(posted, shown, reading, contest.guild_id)
+        if added or removed:
+            log.info("contest %s: reconciled reactions (+%d, -%d)", contest.id, added, removed)
+        return added, removed
+
+    def _remember(
+        self,
+        posted: dict[int, Entry],
+        shown: dict[tuple[int, int], Rating],
+        reading: _ChangedWhileReading,
+        guild_id: int,
+    ) -> None:
+        """After downtime the in-memory choices are gone or stale: rebuild them from the
+        reactions read, so a member's next switch still removes the emoji that counted (what
+        the live path changed meanwhile it remembers itself)."""
+        kept = {k: v for k, v in self._latest.items() if reading.covers(*k) or k[0] not in posted}
+        self._latest = kept | {
+            key: rating.emoji for key, rating in shown.items() if not reading.covers(*key)
+        }
+        self._removed_by_bot = {
+            k for k in self._removed_by_bot if k[0] not in posted or reading.covers(k[0], k[1])
+        }
+        for message_id, entry in posted.items():
+            self._live[message_id] = LiveEntry(entry.id, guild_id, entry.author_id)
+
+    async def _read_reactions(
+        self, contest: Contest, posted: dict[int, Entry]
+    ) -> dict[tuple[int, int], Rating]:
+        """The rating each member shows on each entry post now, (post, member) → rating, for
+        the members the gates let vote. Two emoji left while the bot was away: one is kept."""
         settings = await self.ctx.guild_settings(contest.guild_id)
         gates, now = gates_of(settings), self.ctx.clock.now()
         stored = {
             (r.entry_id, r.voter_id): r.rating
             for r in await self.store.call(votes.contest_ratings, contest.id, source="emoji")
         }
-        chosen: dict[tuple[int, int], Rating] = {}
-        shown: dict[tuple[int, int], str] = {}  # (message, member) → the emoji that counts
-        live = await self.store.call(entries.contest_entries, contest.id)
-        for entry in live:
-            if entry.message_id is None:
-                continue
-            try:
-                message = await target.fetch_message(entry.message_id)
-            except discord.NotFound:
-                continue
-            seen = await self._reactions_by_user(message)
-            for user, ratings in seen.items():
-                voter = Voter(
-                    user.id, user.bot, user.created_at, await self._joined_at(contest, user, gates)
-                )
+        shown: dict[tuple[int, int], Rating] = {}
+        async for message in self._entry_messages(contest, posted):
+            entry = posted[message.id]
+            for user, ratings in (await self._reactions_by_user(message)).items():
+                joined = await self._joined_at(contest, user, gates)
                 try:
-                    check_voter(contest, entry, voter, settings, now)
+                    check_voter(
+                        contest,
+                        entry,
+                        Voter(user.id, user.bot, user.created_at, joined),
+                        settings,
+                        now,
+                    )
                 except VoteRefused:
                     continue
                 previous = stored.get((entry.id, user.id))
                 rating = previous if previous in ratings else min(ratings)
-                chosen[(entry.id, user.id)] = rating
-                shown[(message.id, user.id)] = rating.emoji
-                for extra in ratings - {rating}:  # two emoji left while the bot was away: keep one
+                shown[(message.id, user.id)] = rating
+                for extra in ratings - {rating}:
                     await self._remove_reaction(
                         message.channel.id, message.id, user.id, extra.emoji
                     )
-        observed = [Vote(e, v, r, "emoji") for (e, v), r in chosen.items()]
-        added, removed = await self.store.call(votes.replace_emoji_votes, contest.id, observed, now)
-        # After downtime the in-memory choices are gone or stale: rebuild them from the reactions,
-        # so a member's next switch still removes the emoji that counted.
-        self._forget_memory({e.message_id for e in live if e.message_id})
-        self._latest.update(shown)
-        for entry in live:
-            if entry.message_id is not None:
-                self._live[entry.message_id] = LiveEntry(
-                    entry.id, contest.guild_id, entry.author_id
-                )
-        if added or removed:
-            log.info("contest %s: reconciled reactions (+%d, -%d)", contest.id, added, removed)
-        return added, removed
+        return shown
+
+    async def _entry_messages(
+        self, contest: Contest, posted: dict[int, Entry]
+    ) -> AsyncIterator[discord.Message]:
+        """The entry posts as Discord has them now, read a hundred at a time from the thread's
+        history (one request per hundred, not one per entry); a deleted post is skipped."""
+        if not posted:
+            return
+        target = await self.posts.voting_channel(contest)
+        first = discord.Object(min(posted) - 1)
+        async for message in target.history(limit=None, after=first, oldest_first=True):
+            if message.id in posted:
+                yield message
 
     async def _reactions_by_user(
         self, message: discord.Message
@@ -354,8 +337,8 @@ class VoteKeeper:
         present = {str(r.emoji): r for r in message.reactions}
         for rating in Rating:
             reaction = present.get(rating.emoji)
-            if reaction is None or not reaction.me:
-                await message.add_reaction(rating.emoji)  # a crash between posting and reacting
+            if reaction is None or not reaction.me:  # a crash, or Discord refused it: put it back
+                await self.posts.put_rating_emoji(message, rating)
             if reaction is None or reaction.count <= int(reaction.me):
                 continue
             async for user in reaction.users(limit=None):
@@ -375,3 +358,21 @@ class VoteKeeper:
             except discord.NotFound:
                 return None
         return member.joined_at if member else None
+
+
+def replace_unchanged_votes(
+    db: Database,
+    contest_id: int,
+    observed: list[Vote],
+    newer: set[tuple[int, int | None]],
+    now: datetime,
+) -> tuple[int, int]:
+    """:func:`storage.votes.replace_emoji_votes`, except for the votes in ``newer``
+    ((entry, voter), or (entry, None) for all of an entry's), which stay as stored. Runs on
+    the database thread in one go, so no live batch lands between the read and the write."""
+
+    def is_newer(vote: Vote) -> bool:
+        return (vote.entry_id, vote.voter_id) in newer or (vote.entry_id, None) in newer
+
+    kept = [v for v in votes.contest_ratings(db, contest_id, source="emoji") if is_newer(v)]
+    return votes.replace_emoji_votes(db, contest_id, [*observed, *kept], now)
