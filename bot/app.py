@@ -16,6 +16,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import cogs
+from bot.acknowledge import acknowledge_first
 from bot.ballots import BALLOT_BUTTONS
 from bot.checks import NotModerator
 from bot.clock import Clock
@@ -73,6 +74,7 @@ class PunchlineBot(commands.Bot):
         self.scheduler = AsyncIOScheduler(timezone="UTC", job_defaults={"coalesce": True})
         self.engine = ContestEngine(self.context, self.scheduler)
         self.tree.on_error = self.on_app_command_error
+        self.tree.interaction_check = acknowledge_first  # answer within 3 s, then work
 
     @property
     def settings(self) -> Settings:

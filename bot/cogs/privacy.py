@@ -202,10 +202,9 @@ class Privacy(
             ensure_ascii=False,
             indent=2,
         ).encode()
-        await interaction.response.send_message(
-            f"🔎 Stored about you here: {summary}.",
-            ephemeral=True,
-            file=discord.File(io.BytesIO(body), "my-punchline-data.json"),
+        await interaction.edit_original_response(
+            content=f"🔎 Stored about you here: {summary}.",
+            attachments=[discord.File(io.BytesIO(body), "my-punchline-data.json")],
         )
 
     @app_commands.command(name="delete", description="Erase your votes and captions in this server")
