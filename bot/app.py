@@ -28,6 +28,7 @@ from bot.maintenance import arm_maintenance
 from bot.rules.captions import CaptionRejected
 from bot.rules.schedule import ScheduleError
 from bot.store import Store
+from bot.sync_errors import sync_refusal
 from storage.db import StorageBusy, StorageFull, translate_error
 
 log = logging.getLogger(__name__)
@@ -98,12 +99,16 @@ class PunchlineBot(commands.Bot):
         for extension in EXTENSIONS:
             await self.load_extension(extension)
         self.add_dynamic_items(*BALLOT_BUTTONS)  # ballot buttons keep working across restarts
-        if self.settings.dev_guild_id:
-            guild = discord.Object(self.settings.dev_guild_id)
+        guild = discord.Object(self.settings.dev_guild_id) if self.settings.dev_guild_id else None
+        if guild is not None:
             self.tree.copy_global_to(guild=guild)
+        try:
             await self.tree.sync(guild=guild)
-        else:
-            await self.tree.sync()
+        except app_commands.CommandSyncFailure as refused:
+            sent = [command.to_dict(self.tree) for command in self.tree.get_commands(guild=guild)]
+            rejected = sync_refusal(refused, sent)
+            log.error("%s", rejected)
+            raise rejected from None
         arm_maintenance(self.scheduler, self.context)
         self.scheduler.start()
 
