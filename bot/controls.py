@@ -88,6 +88,7 @@ class PhaseEnding:
     phase: Phase
     entries: int
     """Entries being posted (voting by emoji); 0 for ballots and for a close."""
+    by_ballot: bool
     step: asyncio.Task[bool]
     """Runs beside the commands; True once Discord took every step (else it is retried)."""
 
@@ -99,7 +100,7 @@ class PhaseEnding:
                 "results. I'll tell you here when they're up."
             )
         opened = "🗳️ Voting is open; submissions are closed."
-        if not self.entries:
+        if self.by_ballot or not self.entries:
             return f"{opened} I'll tell you here when it's all set."
         minutes = self.entries / POSTS_PER_SECOND / 60
         how_long = f"about {minutes:.0f} min" if minutes >= 1.5 else "under two minutes"
@@ -108,6 +109,16 @@ class PhaseEnding:
             f"paces a bot's posts (about one a second), so that takes {how_long}. Members can "
             "vote on each as it appears; I'll tell you here when all are up."
         )
+
+    def outcome(self, finished: bool) -> str:
+        """The moderator's follow-up once the step ran: done, or to be finished shortly."""
+        if not finished:
+            return "Discord didn't take every step just now; I'll finish it in a minute."
+        if self.phase == Phase.CLOSED:
+            return "🏁 Closed; the results are posted."
+        if self.by_ballot:
+            return "✅ The Vote button is on today's prompt; members can vote."
+        return "✅ Every entry is up; members can vote."
 
 
 async def end_phase_now(engine: ContestEngine, guild_id: int, actor_id: int) -> PhaseEnding:
@@ -129,10 +140,10 @@ async def end_phase_now(engine: ContestEngine, guild_id: int, actor_id: int) -> 
         by_ballot = settings is not None and settings.vote_mode == "ballot"
         posting = 0 if begun is None or by_ballot else len(begun[1])
         step = engine.start_step(f"voting:{contest.id}", engine.start_voting, contest.id)
-        return PhaseEnding(Phase.VOTING, posting, step)
+        return PhaseEnding(Phase.VOTING, posting, by_ballot, step)
     engine.cancel(f"close:{contest.id}")
     step = engine.start_step(f"close:{contest.id}", engine.close_contest, contest.id)
-    return PhaseEnding(Phase.CLOSED, 0, step)
+    return PhaseEnding(Phase.CLOSED, 0, False, step)
 
 
 async def reopen(engine: ContestEngine, guild_id: int, minutes: int, actor_id: int) -> Contest:

@@ -194,14 +194,8 @@ class Contest(
         )
         await reply(interaction, ending.describe())
         finished = await asyncio.shield(ending.step)  # the step outlives this command if need be
-        if not finished:
-            done = "Discord didn't take every step just now; I'll finish it in a minute."
-        elif ending.phase == Phase.VOTING:
-            done = "✅ Every entry is up; members can vote."
-        else:
-            done = "🏁 Closed; the results are posted."
         try:
-            await interaction.followup.send(done, ephemeral=True)
+            await interaction.followup.send(ending.outcome(finished), ephemeral=True)
         except discord.HTTPException as gone:  # 15 minutes passed: the token no longer works
             log.info("/contest close: could not send the follow-up: %s", gone)
 
