@@ -36,6 +36,7 @@ from storage.models import Contest, Entry, Rating
 from storage.votes import Vote, VoteChange
 
 log = logging.getLogger(__name__)
+REACTORS_PAGE = 100  # Discord's most users per request for one reaction
 
 
 @dataclass
@@ -341,11 +342,24 @@ class VoteKeeper:
                 await self.posts.put_rating_emoji(message, rating)
             if reaction is None or reaction.count <= int(reaction.me):
                 continue
-            async for user in reaction.users(limit=None):
+            for user in await self._reactors(reaction):
                 if user.id != self.ctx.user_id:
                     by_user[user].add(rating)
-            await asyncio.sleep(0)
         return by_user
+
+    @staticmethod
+    async def _reactors(reaction: discord.Reaction) -> list[discord.abc.User]:
+        """Everyone reacting with ``reaction`` now, a hundred per request. (discord.py's own
+        paging stops at the count the message showed when it was read, stale by the time a
+        paced read comes round: members who reacted since would push earlier ones off the end.)"""
+        found: list[discord.abc.User] = []
+        after: discord.abc.Snowflake | None = None
+        while True:
+            page = [user async for user in reaction.users(limit=REACTORS_PAGE, after=after)]
+            found += page
+            if len(page) < REACTORS_PAGE:
+                return found
+            after = discord.Object(max(user.id for user in page))
 
     async def _joined_at(self, contest: Contest, user: discord.abc.User, gates: VoteGates):
         if not gates.min_membership:
