@@ -244,7 +244,7 @@ class VoteKeeper:
         reading = _ChangedWhileReading()
         self._reading.append(reading)
         try:
-            shown = await self._read_reactions(contest, posted)
+            shown = await self._read_reactions(contest, posted, reading)
             async with self.ctx.lock(contest.guild_id):
                 newer = {(posted[m].id, u) for m, u in reading.pairs if m in posted}
                 newer |= {(e.id, None) for m, e in posted.items() if m in reading.cleared}
@@ -284,10 +284,11 @@ class VoteKeeper:
             self._live[message_id] = LiveEntry(entry.id, guild_id, entry.author_id)
 
     async def _read_reactions(
-        self, contest: Contest, posted: dict[int, Entry]
+        self, contest: Contest, posted: dict[int, Entry], reading: _ChangedWhileReading
     ) -> dict[tuple[int, int], Rating]:
         """The rating each member shows on each entry post now, (post, member) → rating, for
-        the members the gates let vote. Two emoji left while the bot was away: one is kept."""
+        the members the gates let vote. Two emoji left while the bot was away: one is kept
+        (not for a member who reacted meanwhile: the live path tidies theirs)."""
         settings = await self.ctx.guild_settings(contest.guild_id)
         gates, now = gates_of(settings), self.ctx.clock.now()
         stored = {
@@ -298,6 +299,8 @@ class VoteKeeper:
         async for message in self._entry_messages(contest, posted):
             entry = posted[message.id]
             for user, ratings in (await self._reactions_by_user(message)).items():
+                if reading.covers(message.id, user.id):
+                    continue
                 joined = await self._joined_at(contest, user, gates)
                 try:
                     check_voter(
