@@ -51,6 +51,18 @@ class _ChangedWhileReading:
         return message_id in self.cleared or (message_id, user_id) in self.pairs
 
 
+@dataclass(frozen=True)
+class Reactor:
+    """Someone reacting on an entry post, as Discord lists them."""
+
+    id: int
+    bot: bool
+
+    @property
+    def created_at(self) -> datetime:
+        return discord.utils.snowflake_time(self.id)
+
+
 @dataclass
 class _Turn:
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
@@ -334,10 +346,8 @@ class VoteKeeper:
             if message.id in posted:
                 yield message
 
-    async def _reactions_by_user(
-        self, message: discord.Message
-    ) -> dict[discord.abc.User, set[Rating]]:
-        by_user: dict[discord.abc.User, set[Rating]] = defaultdict(set)
+    async def _reactions_by_user(self, message: discord.Message) -> dict[Reactor, set[Rating]]:
+        by_user: dict[Reactor, set[Rating]] = defaultdict(set)
         present = {str(r.emoji): r for r in message.reactions}
         for rating in Rating:
             reaction = present.get(rating.emoji)
@@ -345,26 +355,28 @@ class VoteKeeper:
                 await self.posts.put_rating_emoji(message, rating)
             if reaction is None or reaction.count <= int(reaction.me):
                 continue
-            for user in await self._reactors(reaction):
+            for user in await self._reactors(message, rating.emoji):
                 if user.id != self.ctx.user_id:
                     by_user[user].add(rating)
         return by_user
 
-    @staticmethod
-    async def _reactors(reaction: discord.Reaction) -> list[discord.abc.User]:
-        """Everyone reacting with ``reaction`` now, a hundred per request. (discord.py's own
-        paging stops at the count the message showed when it was read, stale by the time a
-        paced read comes round: members who reacted since would push earlier ones off the end.)"""
-        found: list[discord.abc.User] = []
-        after: discord.abc.Snowflake | None = None
+    async def _reactors(self, message: discord.Message, emoji: str) -> list[Reactor]:
+        """Everyone reacting with ``emoji`` now, a hundred per request until a page comes back
+        short. (discord.py's ``Reaction.users`` stops at the count the message showed when it
+        was read, stale by the time a paced read comes round, so members who reacted since
+        push earlier ones off the end; asked for more, it spends a request on an empty page.)"""
+        found: list[Reactor] = []
+        after: int | None = None
         while True:
-            page = [user async for user in reaction.users(limit=REACTORS_PAGE, after=after)]
-            found += page
+            page = await self.ctx.client.http.get_reaction_users(
+                message.channel.id, message.id, emoji, REACTORS_PAGE, after=after
+            )
+            found += [Reactor(int(user["id"]), bool(user.get("bot"))) for user in page]
             if len(page) < REACTORS_PAGE:
                 return found
-            after = discord.Object(max(user.id for user in page))
+            after = max(int(user["id"]) for user in page)
 
-    async def _joined_at(self, contest: Contest, user: discord.abc.User, gates: VoteGates):
+    async def _joined_at(self, contest: Contest, user: Reactor, gates: VoteGates):
         if not gates.min_membership:
             return None
         guild = self.ctx.client.get_guild(contest.guild_id)
