@@ -9,6 +9,7 @@ posting. Every post joins the vote keeper's index of live entries as soon as it 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from dataclasses import dataclass
 
@@ -107,7 +108,11 @@ class EntryPosts:
     async def post_entry(
         self, target: discord.abc.Messageable, entry_id: int, guild_id: int
     ) -> discord.Message | None:
-        """Post one entry if it is still live and unposted, and record its message; the post."""
+        """Post one entry if it is still live and unposted, and record its message; the post.
+
+        The steps hold no guild lock while Discord paces the post (up to seconds), so the entry
+        is read again after: one withdrawn meanwhile has its post deleted.
+        """
         entry = await self.store.call(entries.get_entry, entry_id)
         if entry is None or entry.status != "active" or entry.message_id is not None:
             return None
@@ -115,6 +120,12 @@ class EntryPosts:
             f"{entry_heading(entry)}\n>>> {quote_caption(entry.text)}", allowed_mentions=NO_PINGS
         )
         await self.store.call(entries.set_entry_message, entry.id, message.id)
+        if (await self.store.call(entries.get_entry, entry.id)).status != "active":
+            # withdrawn while the post waited for Discord (an erasure, a moderator): its words
+            # must not stay up, and an erasure that came before the post could not edit it
+            with contextlib.suppress(discord.HTTPException):
+                await message.delete()
+            return None
         self._live[message.id] = LiveEntry(entry.id, guild_id, entry.author_id)
         return message
 

@@ -14,6 +14,7 @@ from storage import contests, entries, guilds, seasons
 from storage.backup import rotating_backup
 from storage.privacy import ERASED_TEXT, member_data
 from tests.bot.conftest import (
+    OLD_ACCOUNT,
     Server,
     is_entry,
     open_contest_now,
@@ -243,3 +244,38 @@ async def test_every_results_post_of_a_reopened_contest_is_edited(emu, server, d
     assert "3 of my post(s) edited" in report.content  # the entry post and both results posts
     assert SECRET not in shown_text(emu, server.channel.id, thread)
     assert f"<@{alice.id}>" not in shown_text(emu, server.channel.id, thread)
+
+
+async def test_an_entry_erased_while_its_post_waits_for_discord_never_stays_up(
+    emu, server, db_path, db
+):
+    """Opening voting holds no guild lock while Discord takes a post, so an erasure can land
+    after the bot read an entry and before Discord accepted its post (here the fifth entry's
+    post meets a 429 and waits 1.5 s, as under Discord's global limit). Its author erases just
+    then: the post is deleted as soon as it is up, and the erased words leave the thread."""
+    posters = [emu.create_user(f"poster{n}", created_at=OLD_ACCOUNT) for n in range(6)]
+    for poster in posters:
+        emu.add_member(server.guild.id, poster.id)
+    async with punchline(emu, db_path) as bot:
+        contest = await open_contest_now(emu, server, bot, db)
+        for n, poster in enumerate(posters):
+            await submit(emu, server, poster, f"{SECRET}, take {n}")
+        run_job_now(bot, f"voting:{contest.id}")
+        thread = await emu.wait_until(
+            lambda: contests.get_contest(db, contest.id).thread_id, "the thread"
+        )
+        await emu.wait_until(
+            lambda: len([p for p in emu.messages(thread) if is_entry(p)]) == 4, "four entries up"
+        )
+        emu.faults.rate_limit(f"POST /channels/{thread}/messages", 1, retry_after=1.5)
+        await emu.wait_until(lambda: emu.faults.pending() == 0, "the fifth post waiting")
+        fifth = next(e for e in entries.contest_entries(db, contest.id) if e.number == 5)
+        waiting = next(p for p in posters if p.id == fifth.author_id)
+        await erase(emu, server, waiting)
+        await emu.wait_until(
+            lambda: not bot.engine.steps(server.guild.id).locked(), "the entries all handled"
+        )
+    erased = f"take {posters.index(waiting)}"
+    assert not any(erased in post.content for post in emu.messages(thread))
+    assert len([p for p in emu.messages(thread) if is_entry(p)]) == 5
+    assert entries.get_entry(db, fifth.id).status == "withdrawn"
