@@ -75,9 +75,11 @@ class EraseButton(
 
 
 async def erase_in_database(bot: PunchlineBot, guild_id: int, user_id: int) -> Erasure:
-    """The erasure and its audit line, in one transaction, while no contest step runs."""
+    """The erasure and its audit line, in one transaction, while no contest step runs: a step
+    posts outside the guild lock what it read under it (entries, the results), so the erasure
+    waits for the step's posts to be up and recorded, and then edits them."""
     now = bot.clock.now()
-    async with bot.context.lock(guild_id):
+    async with bot.engine.steps(guild_id), bot.context.lock(guild_id):
         return await bot.store.call(
             audit.audited,
             lambda erasure: AuditEntry(
