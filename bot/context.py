@@ -20,6 +20,7 @@ import discord
 from bot.rules.schedule import Phase
 from storage import audit, contests, guilds
 from storage.audit import AuditEntry
+from storage.shards import ShardSet
 
 if TYPE_CHECKING:
     from bot.clock import Clock
@@ -47,7 +48,9 @@ class CommunityModels(Protocol):
         """Drop the guild's cached adapter (its active version changed in the database)."""
         ...
 
-    async def jokes(self, guild_id: int | None, scene: str) -> JokeRun: ...
+    async def jokes(self, guild_id: int | None, scene: str, *, cartoon: bool = False) -> JokeRun:
+        """Gated, ranked jokes about ``scene`` (a cartoon's description when ``cartoon``)."""
+        ...
 
     async def taste(self, guild_id: int) -> TasteFindings | None: ...
 
@@ -85,6 +88,8 @@ class BotContext:
     config: Settings
     ai: CommunityModels | None = None
     lock: GuildLocks = field(default_factory=GuildLocks)
+    shards: ShardSet = field(default_factory=lambda: ShardSet.every(1))
+    """The shards this process runs: it schedules their guilds' contests and jobs, no others."""
 
     @property
     def user_id(self) -> int:

@@ -43,6 +43,7 @@ from bot.votes import VoteKeeper
 from storage import audit, contests, entries, guilds, prompts, seasons
 from storage.audit import AuditEntry
 from storage.models import Contest, Entry, GuildSettings
+from storage.shards import ShardSet
 
 log = logging.getLogger(__name__)
 DRAIN_SECONDS = 30.0
@@ -86,18 +87,20 @@ class ContestEngine:
 
     # -- start-up and scheduling ---------------------------------------------------------------
 
-    async def resume(self) -> None:
-        """Rebuild every job from SQLite and finish whatever was interrupted (runs on each READY)."""
-        store = self.ctx.store
-        await self.votes.watch_all()
-        for settings in await store.call(guilds.configured_guilds):
+    async def resume(self, shards: ShardSet | None = None) -> None:
+        """Rebuild the jobs of the guilds on ``shards`` (default: every shard this process runs)
+        from SQLite and finish whatever was interrupted. Runs when a shard connects with a fresh
+        session or resumes one; other shards' guilds are left to their own catch-up."""
+        store, shards = self.ctx.store, shards or self.ctx.shards
+        await self.votes.watch_all(shards)
+        for settings in await store.call(guilds.configured_guilds, shards):
             self.arm_daily_post(settings)
             await self.run_step(
                 f"post:{settings.guild_id}", self.open_due_contest, settings.guild_id
             )
-        for contest in await store.call(contests.unfinished_contests):
+        for contest in await store.call(contests.unfinished_contests, shards):
             await self.run_step(f"resume:{contest.id}", self._resume_contest, contest)
-        for contest in await store.call(contests.unannounced_contests):
+        for contest in await store.call(contests.unannounced_contests, shards):
             await self.run_step(f"close:{contest.id}", self.close_contest, contest.id)
 
     async def _resume_contest(self, contest: Contest) -> None:
@@ -111,11 +114,18 @@ class ContestEngine:
         self.arm_phases(contest)
 
     def arm_daily_post(self, settings: GuildSettings) -> None:
-        """Schedule the guild's next prompt; the job re-arms itself after it runs."""
+        """Schedule the guild's next prompt; the job re-arms itself after it runs. Only the
+        process that runs the guild's shard schedules it (processes may share one database)."""
+        job_id = f"post:{settings.guild_id}"
+        if not self.ctx.shards.owns(settings.guild_id):
+            self.cancel(job_id)
+            return
         when = next_opening(self.ctx.clock.now(), schedule_of(settings))
-        self._at(f"post:{settings.guild_id}", when, self._daily_post, settings.guild_id)
+        self._at(job_id, when, self._daily_post, settings.guild_id)
 
     def arm_phases(self, contest: Contest) -> None:
+        if not self.ctx.shards.owns(contest.guild_id):  # another process's guild
+            return
         if contest.phase == Phase.SUBMISSIONS:
             self._at(f"voting:{contest.id}", contest.voting_at, self.start_voting, contest.id)
         if contest.phase != Phase.CLOSED:

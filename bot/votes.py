@@ -19,36 +19,24 @@ import asyncio
 import contextlib
 import logging
 from collections import defaultdict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
 import discord
-from sqlite_utils import Database
 
 from bot.context import BotContext
 from bot.entry_posts import EntryPosts, LiveEntry
 from bot.rules.schedule import Phase
 from bot.rules.voting import VoteGates, Voter, VoteRefused, check_voter, gates_of
-from bot.vote_batches import VoteBatcher
+from bot.vote_batches import LiveChanges, VoteBatcher
 from storage import contests, entries, votes
 from storage.models import Contest, Entry, Rating
+from storage.shards import ShardSet
 from storage.votes import Vote, VoteChange
 
 log = logging.getLogger(__name__)
 REACTORS_PAGE = 100  # Discord's most users per request for one reaction
-
-
-@dataclass
-class _ChangedWhileReading:
-    """What the live path changed while a reconciliation read the reactions back: those votes
-    are newer than what it read, so its write leaves them as they are."""
-
-    pairs: set[tuple[int, int]] = field(default_factory=set)  # (message, member)
-    cleared: set[int] = field(default_factory=set)  # messages a moderator cleared
-
-    def covers(self, message_id: int, user_id: int) -> bool:
-        return message_id in self.cleared or (message_id, user_id) in self.pairs
 
 
 @dataclass(frozen=True)
@@ -70,30 +58,36 @@ class _Turn:
 
 
 class VoteKeeper:
-    """Emoji votes for every guild: posts the entries, turns reactions into stored ratings."""
+    """Emoji votes for every guild: turns reactions into stored ratings, reconciles them."""
 
     def __init__(self, ctx: BotContext) -> None:
         self.ctx = ctx
         self.store = ctx.store
         self._live: dict[int, LiveEntry] = {}  # message id → the live entry posted as it
-        self.posts = EntryPosts(ctx, self._live)  # adds each new post to the index
         self._writes = VoteBatcher(ctx.store, ctx.clock)
         self._in_order: dict[tuple[int, int], _Turn] = {}  # (message, member) → its queue
         # The emoji each member last chose per message, and reactions the bot itself removed:
         # in memory only, to tell a member's switch (😂 → 🙂) from their withdrawal.
         self._latest: dict[tuple[int, int], str] = {}
         self._removed_by_bot: set[tuple[int, int, str]] = set()
-        self._reading: list[_ChangedWhileReading] = []  # one per reconciliation running
+        self._changed_live = LiveChanges()  # what reconciliations must leave to live events
+        self.posts = EntryPosts(ctx, self._live)  # adds each new post to the index
 
     # -- live reactions ------------------------------------------------------------------------
 
-    async def watch_all(self) -> None:
-        """Rebuild the index of live entries from the database (at every start)."""
-        rows = await self.store.call(votes.posted_live_entries)
-        self._live.clear()  # in place: the entry posts share this index
+    async def watch_all(self, shards: ShardSet | None = None) -> None:
+        """Index the live entries of the guilds on ``shards`` (all without) from the database:
+        at every shard's start, and after a reopen. Entries are added, never dropped here (a
+        closed contest's are forgotten at its close, a withdrawn one's at its next vote), so an
+        entry posted while the database was read stays indexed."""
+        rows = await self.store.call(votes.posted_live_entries, shards)
         self._live.update(
             (message, LiveEntry(entry, guild, author)) for message, entry, guild, author in rows
         )
+
+    def watches(self, message_id: int) -> bool:
+        """Whether ``message_id`` is a live entry, whose reactions are votes."""
+        return message_id in self._live
 
     async def reaction_added(self, payload: discord.RawReactionActionEvent) -> None:
         live = self._live.get(payload.message_id)
@@ -104,7 +98,6 @@ class VoteKeeper:
             return
         key = (payload.message_id, payload.user_id)
         async with self._turn(key):  # before any await: the member's events keep their order
-            self._changed_live(*key)
             await self._rate(payload, live, rating)
 
     async def _rate(
@@ -126,6 +119,7 @@ class VoteKeeper:
             await self._remove_reaction(payload.channel_id, *key, rating.emoji)
             return
         previous, self._latest[key] = self._latest.get(key), rating.emoji
+        self._changed_live.note(live.guild_id, live.entry_id, payload.user_id)
         if not await self._writes.apply(VoteChange(live.entry_id, payload.user_id, rating)):
             # withdrawn, or voting closed, since the entry was indexed
             self._live.pop(payload.message_id, None)
@@ -144,16 +138,11 @@ class VoteKeeper:
             if (*key, rating.emoji) in self._removed_by_bot:  # our own clean-up, not their choice
                 self._removed_by_bot.discard((*key, rating.emoji))
                 return
-            self._changed_live(*key)
             if self._latest.get(key) == rating.emoji:
                 del self._latest[key]
+            self._changed_live.note(live.guild_id, live.entry_id, payload.user_id)
             change = VoteChange(live.entry_id, payload.user_id, None, removed=rating)
             await self._writes.apply(change)
-
-    def _changed_live(self, message_id: int, user_id: int) -> None:
-        """Tell every reconciliation reading now that this member's vote on this post is newer."""
-        for reading in self._reading:
-            reading.pairs.add((message_id, user_id))
 
     @contextlib.asynccontextmanager
     async def _turn(self, key: tuple[int, int]) -> AsyncIterator[None]:
@@ -197,10 +186,11 @@ class VoteKeeper:
             contest = await self.store.call(contests.get_contest, entry.contest_id)
             if contest.phase != Phase.VOTING:
                 return
+            for vote in await self.store.call(votes.contest_ratings, contest.id, source="emoji"):
+                if vote.entry_id == entry.id and rating in (None, vote.rating):
+                    self._changed_live.note(live.guild_id, entry.id, vote.voter_id)
             await self.store.call(votes.clear_emoji_votes, entry.id, rating)
             self._forget_cleared(message_id, emoji)
-            for reading in self._reading:
-                reading.cleared.add(message_id)
         cleared = [rating] if rating is not None else list(Rating)
         try:
             post = (await self.ctx.channel(contest.thread_id)).get_partial_message(message_id)
@@ -244,33 +234,34 @@ class VoteKeeper:
 
         Catches votes made and withdrawn while the bot was offline, and re-checks the vote gates.
         The caller holds the contest's step lock; the reactions are read without the guild lock
-        (minutes at Discord's pace for a big contest) and only the write takes it. A vote the
-        live path changed meanwhile is newer than what was read, and is left as it is.
-        A contest voted by ballot (no entry thread) has no reactions to reconcile.
+        (minutes at Discord's pace for a big contest) and only the write takes it. Members keep
+        reacting meanwhile: a vote that changes live while the reactions are read is newer, and
+        is left to that live event. A contest voted by ballot (no entry thread) has no reactions
+        to reconcile.
         """
         contest = await self.store.call(contests.get_contest, contest.id)
         if contest.thread_id is None:
             return 0, 0
         live = await self.store.call(entries.contest_entries, contest.id)
         posted = {e.message_id: e for e in live if e.message_id is not None}
-        reading = _ChangedWhileReading()
-        self._reading.append(reading)
-        try:
-            shown = await self._read_reactions(contest, posted, reading)
+        with self._changed_live.during(contest.guild_id) as changed_live:
+
+            def changed(message_id: int, user_id: int) -> bool:
+                return (posted[message_id].id, user_id) in changed_live
+
+            shown = await self._read_reactions(contest, posted, changed)
             async with self.ctx.lock(contest.guild_id):
-                newer = {(posted[m].id, u) for m, u in reading.pairs if m in posted}
-                newer |= {(e.id, None) for m, e in posted.items() if m in reading.cleared}
+                # live changes noted before the write are left alone; later ones run after it
+                left_live = frozenset(changed_live)
                 observed = [
                     Vote(posted[m].id, u, rating, "emoji")
                     for (m, u), rating in shown.items()
-                    if not reading.covers(m, u)
+                    if (posted[m].id, u) not in left_live
                 ]
                 added, removed = await self.store.call(
-                    replace_unchanged_votes, contest.id, observed, newer, self.ctx.clock.now()
+                    votes.replace_emoji_votes, contest.id, observed, self.ctx.clock.now(), left_live
                 )
-        finally:
-            self._reading.remove(reading)
-        self._remember(posted, shown, reading, contest.guild_id)
+            self._remember(posted, shown, changed, contest.guild_id)
         if added or removed:
             log.info("contest %s: reconciled reactions (+%d, -%d)", contest.id, added, removed)
         return added, removed
@@ -279,28 +270,29 @@ class VoteKeeper:
         self,
         posted: dict[int, Entry],
         shown: dict[tuple[int, int], Rating],
-        reading: _ChangedWhileReading,
+        changed: Callable[[int, int], bool],
         guild_id: int,
     ) -> None:
         """After downtime the in-memory choices are gone or stale: rebuild them from the
         reactions read, so a member's next switch still removes the emoji that counted (what
         the live path changed meanwhile it remembers itself)."""
-        kept = {k: v for k, v in self._latest.items() if reading.covers(*k) or k[0] not in posted}
-        self._latest = kept | {
-            key: rating.emoji for key, rating in shown.items() if not reading.covers(*key)
+
+        def kept(message_id: int, user_id: int) -> bool:
+            return message_id not in posted or changed(message_id, user_id)
+
+        self._latest = {k: v for k, v in self._latest.items() if kept(*k)} | {
+            key: rating.emoji for key, rating in shown.items() if not changed(*key)
         }
-        self._removed_by_bot = {
-            k for k in self._removed_by_bot if k[0] not in posted or reading.covers(k[0], k[1])
-        }
+        self._removed_by_bot = {k for k in self._removed_by_bot if kept(k[0], k[1])}
         for message_id, entry in posted.items():
             self._live[message_id] = LiveEntry(entry.id, guild_id, entry.author_id)
 
     async def _read_reactions(
-        self, contest: Contest, posted: dict[int, Entry], reading: _ChangedWhileReading
+        self, contest: Contest, posted: dict[int, Entry], changed: Callable[[int, int], bool]
     ) -> dict[tuple[int, int], Rating]:
         """The rating each member shows on each entry post now, (post, member) → rating, for
         the members the gates let vote. Two emoji left while the bot was away: one is kept
-        (not for a member who reacted meanwhile: the live path tidies theirs)."""
+        (not for a member whose vote ``changed`` live meanwhile: the live path tidies theirs)."""
         settings = await self.ctx.guild_settings(contest.guild_id)
         gates, now = gates_of(settings), self.ctx.clock.now()
         stored = {
@@ -311,7 +303,7 @@ class VoteKeeper:
         async for message in self._entry_messages(contest, posted):
             entry = posted[message.id]
             for user, ratings in (await self._reactions_by_user(message)).items():
-                if reading.covers(message.id, user.id):
+                if changed(message.id, user.id):
                     continue
                 joined = await self._joined_at(contest, user, gates)
                 try:
@@ -387,21 +379,3 @@ class VoteKeeper:
             except discord.NotFound:
                 return None
         return member.joined_at if member else None
-
-
-def replace_unchanged_votes(
-    db: Database,
-    contest_id: int,
-    observed: list[Vote],
-    newer: set[tuple[int, int | None]],
-    now: datetime,
-) -> tuple[int, int]:
-    """:func:`storage.votes.replace_emoji_votes`, except for the votes in ``newer``
-    ((entry, voter), or (entry, None) for all of an entry's), which stay as stored. Runs on
-    the database thread in one go, so no live batch lands between the read and the write."""
-
-    def is_newer(vote: Vote) -> bool:
-        return (vote.entry_id, vote.voter_id) in newer or (vote.entry_id, None) in newer
-
-    kept = [v for v in votes.contest_ratings(db, contest_id, source="emoji") if is_newer(v)]
-    return votes.replace_emoji_votes(db, contest_id, [*observed, *kept], now)

@@ -15,6 +15,7 @@ from .clock import EmulatorClock
 from .commands import CommandRegistry
 from .faults import FaultInjector
 from .gateway import GatewayServer
+from .gateway_shards import GUILD_LIMIT
 from .interactions import InteractionHub
 from .ratelimits import RateLimiter
 from .routes_channels import ChannelRoutes
@@ -42,6 +43,9 @@ class DiscordEmulator(WorldBuilder, UserActions):
     otherwise, here or for a whole suite through :attr:`default_rules`; it can be changed at
     any time through :attr:`rules`. ``record_exchanges`` keeps
     every REST request and answer in :attr:`exchanges` for :mod:`.conformance`.
+
+    The gateway shards as Discord does (:mod:`.gateway_shards`): ``guild_limit`` guilds a
+    session may hold before 4011 (Discord's 2,500), ``max_concurrency`` identifies per 5 s.
     """
 
     default_rules: Rules = Rules()
@@ -57,6 +61,8 @@ class DiscordEmulator(WorldBuilder, UserActions):
         state: State | None = None,
         rules: Rules | None = None,
         record_exchanges: bool = False,
+        guild_limit: int = GUILD_LIMIT,
+        max_concurrency: int = 1,
     ) -> None:
         if state is None:
             state = _fresh_state(token, bot_name)
@@ -70,7 +76,11 @@ class DiscordEmulator(WorldBuilder, UserActions):
             state,
             self.notifier,
             url=lambda: self.gateway_url,
+            clock=self.clock,
+            rules=lambda: self.rules,
             heartbeat_interval_ms=heartbeat_interval_ms,
+            guild_limit=guild_limit,
+            max_concurrency=max_concurrency,
         )
         self._service = DiscordService(
             state,
@@ -84,7 +94,7 @@ class DiscordEmulator(WorldBuilder, UserActions):
         self._commands = CommandRegistry(state, lambda: self.rules.command_rules)
         routes = [
             *ChannelRoutes(self._service).table(),
-            *GuildRoutes(state, lambda: self.gateway_url).table(),
+            *GuildRoutes(state, self.gateway.bot_gateway).table(),
             *InteractionRoutes(state, self._commands, self.interactions).table(),
         ]
         self._http = HttpServer(
@@ -261,28 +271,35 @@ class DiscordEmulator(WorldBuilder, UserActions):
 
         return await self.wait_until(check, f"a message in channel {channel}")
 
-    async def wait_for_gateway(self, entry: str, *, count: int = 1) -> None:
-        """Wait until the gateway logged ``entry`` (``"READY"``, ``"RESUMED"``…) ``count`` times."""
-        history = self.gateway.history
+    async def wait_for_gateway(
+        self, entry: str, *, count: int = 1, shard: int | None = None
+    ) -> None:
+        """Wait until the gateway logged ``entry`` (``"READY"``, ``"RESUMED"``…) ``count`` times
+        (for shard ``shard``, when given)."""
+        logged = self.gateway.shard_history
 
         def check() -> bool:
-            return sum(1 for e in history if e == entry) >= count
+            return sum(1 for s, e in logged if e == entry and shard in (None, s)) >= count
 
-        await self.wait_until(check, f"{count}x gateway {entry}")
+        where = "" if shard is None else f" on shard {shard}"
+        await self.wait_until(check, f"{count}x gateway {entry}{where}")
 
     # -- connection faults ---------------------------------------------------------------
 
-    def drop_gateway(self) -> None:
-        """Cut gateway sockets abruptly; discord.py reconnects, RESUMEs and gets the gap replayed."""
-        self.gateway.drop()
+    def drop_gateway(self, shard: int | None = None) -> None:
+        """Cut gateway sockets abruptly (``shard``'s only, when given); discord.py reconnects,
+        RESUMEs and gets the gap replayed."""
+        self.gateway.drop(shard)
 
-    def request_reconnect(self) -> None:
-        """Send RECONNECT (opcode 7), as Discord does before moving a session."""
-        self.gateway.request_reconnect()
+    def request_reconnect(self, shard: int | None = None) -> None:
+        """Send RECONNECT (opcode 7), as Discord does before moving a session (to ``shard``'s
+        sessions only, when given)."""
+        self.gateway.request_reconnect(shard)
 
-    def invalidate_sessions(self) -> None:
-        """Make sessions unresumable: the next RESUME gets INVALID_SESSION and re-IDENTIFY."""
-        self.gateway.invalidate_sessions()
+    def invalidate_sessions(self, shard: int | None = None) -> None:
+        """Make sessions unresumable (``shard``'s only, when given): they receive nothing more,
+        and the next RESUME gets INVALID_SESSION and a fresh IDENTIFY."""
+        self.gateway.invalidate_sessions(shard)
 
 
 def _fresh_state(token: str, bot_name: str) -> State:

@@ -19,9 +19,9 @@ def _id(request: web.Request, name: str) -> int:
 class GuildRoutes:
     """Identity (``/users/@me``, ``/oauth2/applications/@me``), ``/gateway`` and guild reads."""
 
-    def __init__(self, state: State, gateway_url: Callable[[], str]) -> None:
+    def __init__(self, state: State, bot_gateway: Callable[[], dict[str, Any]]) -> None:
         self._state = state
-        self._gateway_url = gateway_url
+        self._bot_gateway = bot_gateway
 
     def table(self) -> list[web.RouteDef]:
         return [
@@ -96,13 +96,12 @@ class GuildRoutes:
         return json_response(body)
 
     async def gateway(self, request: web.Request) -> web.Response:
-        return json_response({"url": self._gateway_url()})
+        return json_response({"url": self._bot_gateway()["url"]})
 
     async def gateway_bot(self, request: web.Request) -> web.Response:
-        limit = {"total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1}
-        return json_response(
-            {"url": self._gateway_url(), "shards": 1, "session_start_limit": limit}
-        )
+        """The URL, the recommended shard count and the session start limit (``gateway.mdx``,
+        "Get Gateway Bot")."""
+        return json_response(self._bot_gateway())
 
     async def my_guilds(self, request: web.Request) -> web.Response:
         guilds = [

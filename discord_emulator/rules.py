@@ -12,7 +12,10 @@ Each rule follows a page of Discord's developer documentation (``../shared/disco
 - ``command_rules``: the command tree's names, lengths, counts, order, nesting and size at sync
   (``application-commands.mdx``);
 - ``message_limits``: content, embed, component and upload limits (``message.mdx``,
-  ``reference.mdx``).
+  ``reference.mdx``);
+- ``identify_concurrency``: at most ``max_concurrency`` identifies per 5 seconds (one per
+  rate-limit key ``shard_id % max_concurrency``), else Invalid Session (``gateway.mdx``, "Rate
+  Limiting" and "Max Concurrency").
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ class Rules:
     thread_archiving: bool = True
     command_rules: bool = True
     message_limits: bool = True
+    identify_concurrency: bool = True
 
     @classmethod
     def lenient(cls) -> Self:

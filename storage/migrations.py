@@ -245,6 +245,18 @@ _V9_FORMER_MEMBERS = [
         AND contest_id IN (SELECT id FROM contests WHERE phase != 'closed')""",
 ]
 
+_V10_SHARD_LEASES = [
+    # Each bot process leases the shards it runs; a heartbeat keeps a lease alive, so a second
+    # process on the same shard is refused and a dead process's leases expire.
+    """CREATE TABLE shard_leases (
+        shard_id INTEGER PRIMARY KEY,
+        shard_count INTEGER NOT NULL CHECK (shard_count > 0),
+        owner TEXT NOT NULL,
+        heartbeat_at TEXT NOT NULL,
+        CHECK (shard_id >= 0 AND shard_id < shard_count)
+    )""",
+]
+
 MIGRATIONS: list[list[str]] = [
     _V1_CORE,
     _V2_BALLOTS,
@@ -255,6 +267,7 @@ MIGRATIONS: list[list[str]] = [
     _V7_WEEKLY_REPORT,
     _V8_PICTURE_SUGGESTIONS,
     _V9_FORMER_MEMBERS,
+    _V10_SHARD_LEASES,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -10,6 +10,7 @@ from sqlite_utils import Database
 
 from storage.db import to_iso, transaction
 from storage.models import Rating, RatingCounts
+from storage.shards import ShardSet, on_shards
 
 
 def count_columns(votes_alias: str = "v") -> str:
@@ -88,22 +89,28 @@ def rating_counts(db: Database, contest_id: int) -> dict[int, RatingCounts]:
 
 
 def replace_emoji_votes(
-    db: Database, contest_id: int, observed: Iterable[Vote], now: datetime
+    db: Database,
+    contest_id: int,
+    observed: Iterable[Vote],
+    now: datetime,
+    left_alone: Collection[tuple[int, int]] = (),
 ) -> tuple[int, int]:
     """Make the contest's emoji votes equal to what the reactions show now; returns (upserted, deleted).
 
     Used when the bot starts and before closing: votes cast while it was offline are added,
-    reactions removed while it was offline take their votes with them. Ballot votes are untouched.
+    reactions removed while it was offline take their votes with them. Ballot votes are untouched,
+    and so are the ``left_alone`` (entry, voter) pairs: votes that changed live meanwhile.
     """
-    observed = list(observed)
+    left_alone = set(left_alone)
     wanted = {(r.entry_id, r.voter_id): r.rating for r in observed}
+    wanted = {key: rating for key, rating in wanted.items() if key not in left_alone}
     with transaction(db):
         stored = {
             (r.entry_id, r.voter_id): r.rating
             for r in contest_ratings(db, contest_id, source="emoji")
         }
         deleted = 0
-        for key in stored.keys() - wanted.keys():
+        for key in stored.keys() - wanted.keys() - left_alone:
             deleted += remove_vote(db, *key)
         upserted = 0
         for (entry_id, voter_id), rating in wanted.items():
@@ -217,11 +224,15 @@ def apply_vote_changes(db: Database, changes: Iterable[VoteChange], now: datetim
     return applied
 
 
-def posted_live_entries(db: Database) -> list[tuple[int, int, int, int]]:
+def posted_live_entries(
+    db: Database, shards: ShardSet | None = None
+) -> list[tuple[int, int, int, int]]:
     """(message id, entry id, guild id, author id) of every posted live entry of a contest that
-    is voting: what the bot watches for reactions."""
+    is voting, in the guilds on ``shards`` (all without): what the bot watches for reactions."""
+    on, params = on_shards(shards, "c.guild_id")
     return db.execute(
         "SELECT e.message_id, e.id, c.guild_id, e.author_id FROM entries e"
         " JOIN contests c ON c.id = e.contest_id"
-        " WHERE c.phase = 'voting' AND e.status = 'active' AND e.message_id IS NOT NULL"
+        f" WHERE c.phase = 'voting' AND e.status = 'active' AND e.message_id IS NOT NULL AND {on}",
+        params,
     ).fetchall()

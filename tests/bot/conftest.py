@@ -83,13 +83,17 @@ def db_path(tmp_path: Path) -> Path:
     return tmp_path / "punchline.db"
 
 
-async def startup_finished() -> None:
-    """Wait until the catch-up the bot runs on each READY (``on_ready`` → ``engine.resume``) ends.
+CATCH_UP_HANDLERS = {f"discord.py: {name}" for name in ("on_shard_ready", "on_shard_resumed")}
 
-    ``running_client`` returns once the client is ready, when ``on_ready`` has only just been
-    scheduled; discord.py names each event task ``"discord.py: <handler>"``.
+
+async def startup_finished() -> None:
+    """Wait until the catch-up the bot runs when each shard connects (``on_shard_ready`` →
+    ``engine.resume``) ends.
+
+    ``running_client`` returns once the client is ready, when the shards' ``on_shard_ready``
+    have only just been scheduled; discord.py names each event task ``"discord.py: <handler>"``.
     """
-    catching_up = [t for t in asyncio.all_tasks() if t.get_name() == "discord.py: on_ready"]
+    catching_up = [t for t in asyncio.all_tasks() if t.get_name() in CATCH_UP_HANDLERS]
     await asyncio.gather(*catching_up)
 
 

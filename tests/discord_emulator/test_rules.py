@@ -138,8 +138,8 @@ def test_replies_ping_the_replied_user_unless_told_not_to() -> None:
 
 
 def test_every_rule_is_on_unless_switched_off() -> None:
-    assert Rules() == Rules(True, True, True, True, True)
-    assert Rules.lenient() == Rules(False, False, False, False, False)
+    assert Rules() == Rules(True, True, True, True, True, True)
+    assert Rules.lenient() == Rules(False, False, False, False, False, False)
     assert Rules().without("rate_limits") == Rules(rate_limits=False)
     with pytest.raises(ValueError, match="unknown rules"):
         Rules().without("rate_limit")
