@@ -21,6 +21,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import cogs
+from bot.acknowledge import acknowledge_first
 from bot.ballots import BALLOT_BUTTONS
 from bot.checks import NotModerator
 from bot.clock import Clock
@@ -33,6 +34,7 @@ from bot.rules.captions import CaptionRejected
 from bot.rules.schedule import ScheduleError
 from bot.shards import IdentifyPacer, ShardHealth, ShardLeases
 from bot.store import Store
+from bot.sync_errors import sync_refusal
 from storage.db import StorageBusy, StorageFull, translate_error
 
 log = logging.getLogger(__name__)
@@ -90,6 +92,7 @@ class PunchlineBot(commands.AutoShardedBot):
         self._started = False
         skip_reactions_off_entries(self._connection, self.engine.votes.watches)
         self.tree.on_error = self.on_app_command_error
+        self.tree.interaction_check = acknowledge_first  # answer within 3 s, then work
 
     @property
     def settings(self) -> Settings:
@@ -114,12 +117,16 @@ class PunchlineBot(commands.AutoShardedBot):
         for extension in EXTENSIONS:
             await self.load_extension(extension)
         self.add_dynamic_items(*BALLOT_BUTTONS)  # ballot buttons keep working across restarts
-        if self.settings.dev_guild_id:
-            guild = discord.Object(self.settings.dev_guild_id)
+        guild = discord.Object(self.settings.dev_guild_id) if self.settings.dev_guild_id else None
+        if guild is not None:
             self.tree.copy_global_to(guild=guild)
+        try:
             await self.tree.sync(guild=guild)
-        else:
-            await self.tree.sync()
+        except app_commands.CommandSyncFailure as refused:
+            sent = [command.to_dict(self.tree) for command in self.tree.get_commands(guild=guild)]
+            rejected = sync_refusal(refused, sent)
+            log.error("%s", rejected)
+            raise rejected from None
         arm_maintenance(self.scheduler, self.context)
         self.scheduler.start()
 

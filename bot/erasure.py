@@ -15,10 +15,10 @@ from dataclasses import dataclass
 import discord
 
 from bot.context import BotContext
+from bot.entry_posts import entry_heading
 from bot.posts import has_title, results_title, unrecorded_posts
 from bot.results import erase_from_crowd_text, results_card
 from bot.text import NO_PINGS, quote_caption
-from bot.votes import entry_heading
 from storage import contests, entries, seasons
 from storage.privacy import ERASED_TEXT, EntryPost, Erasure, ResultsPost
 

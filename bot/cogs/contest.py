@@ -6,6 +6,8 @@ permission hint, so every moderator subcommand is guarded by ``moderator_only`` 
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from functools import cache
 from zoneinfo import available_timezones
 
@@ -13,6 +15,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot import controls
 from bot.app import PunchlineBot, reply
 from bot.checks import moderator_only
 from bot.pool_health import pool_line
@@ -22,6 +25,8 @@ from bot.rules.schedule import Phase, Schedule, next_opening, schedule_of, valid
 from bot.text import timestamp
 from storage import contests, entries, prompts, votes
 from storage.audit import AuditEntry
+
+log = logging.getLogger(__name__)
 
 
 @cache
@@ -92,7 +97,6 @@ class Contest(
         await self._save_schedule(
             interaction, schedule, "contest.setup", channel_id=channel.id, enabled=1
         )
-        await interaction.response.defer(ephemeral=True, thinking=True)
         opened = await self.engine.open_due_contest(interaction.guild_id)
         when = next_opening(now, schedule)
         started = (
@@ -166,8 +170,9 @@ class Contest(
     @app_commands.guild_only()
     @moderator_only()
     async def start(self, interaction: discord.Interaction) -> None:
-        await interaction.response.defer(ephemeral=True, thinking=True)
-        contest, created = await self.engine.start_now(interaction.guild_id, interaction.user.id)
+        contest, created = await controls.start_now(
+            self.engine, interaction.guild_id, interaction.user.id
+        )
         if created:
             await reply(
                 interaction,
@@ -184,16 +189,15 @@ class Contest(
     @app_commands.guild_only()
     @moderator_only()
     async def close(self, interaction: discord.Interaction) -> None:
-        await interaction.response.defer(ephemeral=True, thinking=True)
-        phase, done = await self.engine.end_phase_now(interaction.guild_id, interaction.user.id)
-        if not done:
-            await reply(
-                interaction, "Discord didn't take every step just now; I'll finish it in a minute."
-            )
-        elif phase == Phase.VOTING:
-            await reply(interaction, "🗳️ Voting is open now.")
-        else:
-            await reply(interaction, "🏁 Closed; the results are posted.")
+        ending = await controls.end_phase_now(
+            self.engine, interaction.guild_id, interaction.user.id
+        )
+        await reply(interaction, ending.describe())
+        finished = await asyncio.shield(ending.step)  # the step outlives this command if need be
+        try:
+            await interaction.followup.send(ending.outcome(finished), ephemeral=True)
+        except discord.HTTPException as gone:  # 15 minutes passed: the token no longer works
+            log.info("/contest close: could not send the follow-up: %s", gone)
 
     @app_commands.command(name="extend", description="Give the running phase more time")
     @app_commands.describe(minutes="How many more minutes")
@@ -202,7 +206,9 @@ class Contest(
     async def extend(
         self, interaction: discord.Interaction, minutes: app_commands.Range[int, 1, 720]
     ) -> None:
-        contest = await self.engine.extend(interaction.guild_id, minutes, interaction.user.id)
+        contest = await controls.extend(
+            self.engine, interaction.guild_id, minutes, interaction.user.id
+        )
         deadline = contest.voting_at if contest.phase == "submissions" else contest.closes_at
         await reply(
             interaction,
@@ -216,7 +222,9 @@ class Contest(
     async def reopen(
         self, interaction: discord.Interaction, minutes: app_commands.Range[int, 1, 720] = 60
     ) -> None:
-        contest = await self.engine.reopen(interaction.guild_id, minutes, interaction.user.id)
+        contest = await controls.reopen(
+            self.engine, interaction.guild_id, minutes, interaction.user.id
+        )
         await reply(
             interaction,
             f"🔁 Voting on {contest.day} is open again until {timestamp(contest.closes_at)}; "

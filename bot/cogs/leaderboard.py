@@ -11,6 +11,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import render
+from bot.acknowledge import PUBLIC
 from bot.app import PunchlineBot, reply
 from bot.checks import moderator_only
 from bot.results import author_mention, author_name
@@ -38,7 +39,9 @@ class Leaderboard(commands.Cog):
         self.bot = bot
         self.store = bot.store
 
-    @app_commands.command(name="leaderboard", description="Season or all-time standings")
+    @app_commands.command(
+        name="leaderboard", description="Season or all-time standings", extras={PUBLIC: True}
+    )
     @app_commands.describe(scope="This season or all time", by="Total points, or average placing")
     @app_commands.choices(
         scope=[
@@ -54,9 +57,6 @@ class Leaderboard(commands.Cog):
     async def leaderboard(
         self, interaction: discord.Interaction, scope: str = "season", by: str = "points"
     ) -> None:
-        # Answer first: the names below may take several fetches from Discord (each can be
-        # rate limited), and the first answer must come within 3 seconds.
-        await interaction.response.defer(thinking=True)
         season = (
             await self.store.call(seasons.current_season, interaction.guild_id)
             if scope == "season"
@@ -130,7 +130,6 @@ class Leaderboard(commands.Cog):
     async def season_start(
         self, interaction: discord.Interaction, name: app_commands.Range[str, 1, 60]
     ) -> None:
-        await interaction.response.defer(ephemeral=True, thinking=True)
         now = self.bot.clock.now()
         previous = await self.store.call(seasons.current_season, interaction.guild_id)
         await self.store.call(

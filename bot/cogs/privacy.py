@@ -75,9 +75,11 @@ class EraseButton(
 
 
 async def erase_in_database(bot: PunchlineBot, guild_id: int, user_id: int) -> Erasure:
-    """The erasure and its audit line, in one transaction, while no contest step runs."""
+    """The erasure and its audit line, in one transaction, while no contest step runs: a step
+    posts outside the guild lock what it read under it (entries, the results), so the erasure
+    waits for the step's posts to be up and recorded, and then edits them."""
     now = bot.clock.now()
-    async with bot.context.lock(guild_id):
+    async with bot.engine.steps(guild_id), bot.context.lock(guild_id):
         return await bot.store.call(
             audit.audited,
             lambda erasure: AuditEntry(
@@ -202,10 +204,9 @@ class Privacy(
             ensure_ascii=False,
             indent=2,
         ).encode()
-        await interaction.response.send_message(
-            f"🔎 Stored about you here: {summary}.",
-            ephemeral=True,
-            file=discord.File(io.BytesIO(body), "my-punchline-data.json"),
+        await interaction.edit_original_response(
+            content=f"🔎 Stored about you here: {summary}.",
+            attachments=[discord.File(io.BytesIO(body), "my-punchline-data.json")],
         )
 
     @app_commands.command(name="delete", description="Erase your votes and captions in this server")

@@ -66,7 +66,6 @@ class Prompts(
         image: discord.Attachment,
         description: app_commands.Range[str, 5, 300],
     ) -> None:
-        await interaction.response.defer(ephemeral=True, thinking=True)
         prepared = await prepared_upload(image)
         now = self.bot.clock.now()
         prompt, created = await self.store.call(
@@ -118,7 +117,6 @@ class Prompts(
         description: app_commands.Range[str, 5, 300] | None = None,
         anonymous: bool = False,
     ) -> None:
-        await interaction.response.defer(ephemeral=True, thinking=True)
         guild_id, member_id = interaction.guild_id, interaction.user.id
         if await self.store.call(guilds.is_banned, guild_id, member_id):
             await reply(interaction, "You can't suggest pictures in this server right now.")
@@ -195,7 +193,6 @@ class Prompts(
     @app_commands.command(name="queue", description="Review the pictures members suggested")
     @moderator_only()
     async def queue(self, interaction: discord.Interaction) -> None:
-        await interaction.response.defer(ephemeral=True, thinking=True)
         settings = await self.bot.context.guild_settings(interaction.guild_id)
         note = None
         if settings and not can_post_pictures(interaction.guild, settings.channel_id):

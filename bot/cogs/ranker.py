@@ -100,7 +100,6 @@ class Ranker(
         if self.bot.ai is None:
             await reply(interaction, "The AI ranker is off on this bot.")
             return
-        await interaction.response.defer(ephemeral=True, thinking=True)
         report = await taste_report(self.bot.ai, interaction.guild_id)
         if report is None:
             await reply(interaction, NOT_ENOUGH_VOTES)

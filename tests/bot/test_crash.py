@@ -230,7 +230,8 @@ async def crash_through_a_contest(server: Community, bot: BotProcess, rng: rando
         await bot.start()
         if contests.get_contest(db, contest.id).phase != "closed":  # the close was not acknowledged
             again = await emu.slash(guild, channel, mod, "contest close")
-            assert "results are posted" in again.content
+            [done] = await again.wait_for_followups()  # the close runs beside the commands
+            assert "results are posted" in done.content
         results_id = await emu.wait_until(
             lambda: contests.get_contest(db, contest.id).results_message_id, "the results"
         )

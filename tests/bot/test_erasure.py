@@ -14,6 +14,7 @@ from storage import contests, entries, guilds, seasons
 from storage.backup import rotating_backup
 from storage.privacy import ERASED_TEXT, member_data
 from tests.bot.conftest import (
+    OLD_ACCOUNT,
     Server,
     is_entry,
     open_contest_now,
@@ -243,3 +244,79 @@ async def test_every_results_post_of_a_reopened_contest_is_edited(emu, server, d
     assert "3 of my post(s) edited" in report.content  # the entry post and both results posts
     assert SECRET not in shown_text(emu, server.channel.id, thread)
     assert f"<@{alice.id}>" not in shown_text(emu, server.channel.id, thread)
+
+
+async def test_an_entry_erased_while_its_post_waits_for_discord_never_stays_up(
+    emu, server, db_path, db
+):
+    """Opening voting holds no guild lock while Discord takes a post, so an erasure could land
+    after the bot read an entry and before Discord accepted its post (here the fifth entry's
+    post meets a 429 and waits 1.5 s, as under Discord's global limit). Its author erases just
+    then: the erasure waits for the step and edits the post (a post of an entry withdrawn
+    meanwhile is deleted as soon as it is up), and the erased words leave the thread."""
+    posters = [emu.create_user(f"poster{n}", created_at=OLD_ACCOUNT) for n in range(6)]
+    for poster in posters:
+        emu.add_member(server.guild.id, poster.id)
+    async with punchline(emu, db_path) as bot:
+        contest = await open_contest_now(emu, server, bot, db)
+        for n, poster in enumerate(posters):
+            await submit(emu, server, poster, f"{SECRET}, take {n}")
+        run_job_now(bot, f"voting:{contest.id}")
+        thread = await emu.wait_until(
+            lambda: contests.get_contest(db, contest.id).thread_id, "the thread"
+        )
+        await emu.wait_until(
+            lambda: len([p for p in emu.messages(thread) if is_entry(p)]) == 4, "four entries up"
+        )
+        emu.faults.rate_limit(f"POST /channels/{thread}/messages", 1, retry_after=1.5)
+        await emu.wait_until(lambda: emu.faults.pending() == 0, "the fifth post waiting")
+        fifth = next(e for e in entries.contest_entries(db, contest.id) if e.number == 5)
+        waiting = next(p for p in posters if p.id == fifth.author_id)
+        await erase(emu, server, waiting)
+        await emu.wait_until(
+            lambda: not bot.engine.steps(server.guild.id).locked(), "the entries all handled"
+        )
+    erased = f"take {posters.index(waiting)}"
+    assert not any(erased in post.content for post in emu.messages(thread))
+    shown = [p.content.split("\n")[0] for p in emu.messages(thread) if is_entry(p)]
+    assert {"**Entry #5** · withdrawn", "**Entry #6**"} <= set(shown) or len(shown) == 5
+    assert entries.get_entry(db, fifth.id).status == "withdrawn"
+
+
+class SlowRanker:
+    """An AI ranker that takes its time, then fails (the crowd's results go up alone)."""
+
+    def __init__(self) -> None:
+        self.asked = asyncio.Event()
+
+    async def rank(self, guild_id: int, description: str, captions) -> None:
+        self.asked.set()
+        await asyncio.sleep(1.5)
+        raise RuntimeError("a slow model, then a broken one")
+
+
+async def test_an_erasure_while_the_results_are_being_made_leaves_no_trace_in_them(
+    emu, server, db_path, db
+):
+    """The close tallies under the guild lock and posts outside it, after the AI's ranking (up
+    to two minutes): an erasure meanwhile waits for the results to be up, then edits them."""
+    m = server.members
+    async with punchline(emu, db_path) as bot:
+        contest = await open_contest_now(emu, server, bot, db)
+        await submit(emu, server, m["alice"], SECRET)
+        await submit(emu, server, m["bob"], "Bob's honest effort")
+        posted = await start_voting_now(emu, bot, db, contest, 2)
+        thread = contests.get_contest(db, contest.id).thread_id
+        await emu.react(m["carol"].id, thread, posted[m["alice"].id].id, "😂")
+        await emu.wait_until(lambda: stored_votes(db, contest.id), "carol's vote")
+        bot.ai = ranker = SlowRanker()
+        run_job_now(bot, f"close:{contest.id}")
+        await asyncio.wait_for(ranker.asked.wait(), 20)  # the tally is made, the post is not
+        await erase(emu, server, m["alice"])
+        [results] = await emu.wait_until(lambda: results_posts(emu, server), "the results")
+        await emu.wait_until(
+            lambda: contests.get_contest(db, contest.id).results_message_id, "them recorded"
+        )
+    assert SECRET not in shown_text(emu, server.channel.id, thread)
+    assert f"<@{m['alice'].id}>" not in shown_text(emu, server.channel.id)
+    assert results.embeds
