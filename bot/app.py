@@ -87,7 +87,8 @@ class PunchlineBot(commands.AutoShardedBot):
         self._catch_up_turns: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._catching_up: set[asyncio.Task[Any]] = set()
         self._stopping = False
-        self._started = False
+        self.started_up = False
+        """Whether every shard of this process has caught up once since start."""
         skip_reactions_off_entries(self._connection, self.engine.votes.watches)
         self.tree.on_error = self.on_app_command_error
 
@@ -178,8 +179,8 @@ class PunchlineBot(commands.AutoShardedBot):
             health.last_reason, health.last_at = reason, discord.utils.utcnow()
             health.last_seconds = time.perf_counter() - started
             log.info("shard %d (%s): caught up in %.1f s", shard_id, reason, health.last_seconds)
-        if not self._started and all(self.shard_health[s].catch_ups for s in self.shard_ids):
-            self._started = True
+        if not self.started_up and all(self.shard_health[s].catch_ups for s in self.shard_ids):
+            self.started_up = True
             keep_start_up_heap()
 
     async def close(self) -> None:
