@@ -243,8 +243,14 @@ def keep_start_up_heap() -> None:
     the scheduled jobs) stays for the process's life, so the garbage collector's full passes,
     which would scan it all and pause the event loop for a tenth of a second and more on a big
     bot, leave it out from now on (``gc.freeze``). Its garbage is collected first."""
+    started = time.perf_counter()
     gc.collect()
     gc.freeze()
+    log.info(
+        "start-up heap kept out of the collector (%d objects; %.0f ms)",
+        gc.get_freeze_count(),
+        (time.perf_counter() - started) * 1000,
+    )
 
 
 def skip_reactions_off_entries(

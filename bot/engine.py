@@ -43,7 +43,7 @@ from storage.shards import ShardSet
 
 log = logging.getLogger(__name__)
 DRAIN_SECONDS = 30.0
-CATCH_UP_CONCURRENCY = 8  # guilds a shard's catch-up works on at once
+CATCH_UP_CONCURRENCY = 8  # guilds the catch-ups of all shards work on at once
 STEP_RETRY = timedelta(minutes=1)  # after Discord failed transiently
 Step = Callable[..., Awaitable[object]]
 
@@ -63,6 +63,7 @@ class ContestEngine:
         self.scheduler = scheduler
         self.votes = VoteKeeper(ctx)
         self.ballots = BallotBox(ctx)
+        self._catching_up = asyncio.Semaphore(CATCH_UP_CONCURRENCY)  # shared by every shard
 
     async def drain(self) -> None:
         """Wait (up to :data:`DRAIN_SECONDS`) for every guild's running contest step to finish,
@@ -100,12 +101,12 @@ class ContestEngine:
 
     async def _several(self, steps: Iterable[tuple[str, Step, object]]) -> None:
         """Run the steps of different guilds side by side, :data:`CATCH_UP_CONCURRENCY` at a
-        time: Discord's rate limits are mostly per channel, so a shard's reconciliations would
-        otherwise wait on each other."""
-        gate = asyncio.Semaphore(CATCH_UP_CONCURRENCY)
+        time in the whole process: Discord's rate limits are mostly per channel, so one guild's
+        reconciliation would otherwise wait on another's, but all shards share the global limit
+        of 50 requests a second."""
 
         async def run(job_id: str, func: Step, arg: object) -> None:
-            async with gate:
+            async with self._catching_up:
                 await self.run_step(job_id, func, arg)
 
         await asyncio.gather(*(run(*step) for step in steps))
