@@ -89,7 +89,8 @@ class PunchlineBot(commands.AutoShardedBot):
         self._catch_up_turns: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._catching_up: set[asyncio.Task[Any]] = set()
         self._stopping = False
-        self._started = False
+        self.started_up = False
+        """Whether every shard of this process has caught up once since start."""
         skip_reactions_off_entries(self._connection, self.engine.votes.watches)
         self.tree.on_error = self.on_app_command_error
         self.tree.interaction_check = acknowledge_first  # answer within 3 s, then work
@@ -185,8 +186,8 @@ class PunchlineBot(commands.AutoShardedBot):
             health.last_reason, health.last_at = reason, discord.utils.utcnow()
             health.last_seconds = time.perf_counter() - started
             log.info("shard %d (%s): caught up in %.1f s", shard_id, reason, health.last_seconds)
-        if not self._started and all(self.shard_health[s].catch_ups for s in self.shard_ids):
-            self._started = True
+        if not self.started_up and all(self.shard_health[s].catch_ups for s in self.shard_ids):
+            self.started_up = True
             keep_start_up_heap()
 
     async def close(self) -> None:
@@ -249,8 +250,14 @@ def keep_start_up_heap() -> None:
     the scheduled jobs) stays for the process's life, so the garbage collector's full passes,
     which would scan it all and pause the event loop for a tenth of a second and more on a big
     bot, leave it out from now on (``gc.freeze``). Its garbage is collected first."""
+    started = time.perf_counter()
     gc.collect()
     gc.freeze()
+    log.info(
+        "start-up heap kept out of the collector (%d objects; %.0f ms)",
+        gc.get_freeze_count(),
+        (time.perf_counter() - started) * 1000,
+    )
 
 
 def skip_reactions_off_entries(

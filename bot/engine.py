@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import date, datetime, timedelta
 
 import aiohttp
@@ -47,6 +47,7 @@ from storage.shards import ShardSet
 
 log = logging.getLogger(__name__)
 DRAIN_SECONDS = 30.0
+CATCH_UP_CONCURRENCY = 8  # guilds the catch-ups of all shards work on at once
 STEP_RETRY = timedelta(minutes=1)  # after Discord failed transiently
 Step = Callable[..., Awaitable[object]]
 
@@ -68,6 +69,7 @@ class ContestEngine:
         self.ballots = BallotBox(ctx)
         self.steps = GuildLocks()  # held across Discord calls: see the module's docstring
         self._beside: set[asyncio.Task[bool]] = set()
+        self._catching_up = asyncio.Semaphore(CATCH_UP_CONCURRENCY)  # shared by every shard
 
     async def drain(self) -> None:
         """Wait (up to :data:`DRAIN_SECONDS` each) for every guild's running contest step to
@@ -93,15 +95,28 @@ class ContestEngine:
         session or resumes one; other shards' guilds are left to their own catch-up."""
         store, shards = self.ctx.store, shards or self.ctx.shards
         await self.votes.watch_all(shards)
-        for settings in await store.call(guilds.configured_guilds, shards):
+        configured = await store.call(guilds.configured_guilds, shards)
+        for settings in configured:
             self.arm_daily_post(settings)
-            await self.run_step(
-                f"post:{settings.guild_id}", self.open_due_contest, settings.guild_id
-            )
-        for contest in await store.call(contests.unfinished_contests, shards):
-            await self.run_step(f"resume:{contest.id}", self._resume_contest, contest)
-        for contest in await store.call(contests.unannounced_contests, shards):
-            await self.run_step(f"close:{contest.id}", self.close_contest, contest.id)
+        await self._several(
+            (f"post:{s.guild_id}", self.open_due_contest, s.guild_id) for s in configured
+        )
+        unfinished = await store.call(contests.unfinished_contests, shards)
+        await self._several((f"resume:{c.id}", self._resume_contest, c) for c in unfinished)
+        unannounced = await store.call(contests.unannounced_contests, shards)
+        await self._several((f"close:{c.id}", self.close_contest, c.id) for c in unannounced)
+
+    async def _several(self, steps: Iterable[tuple[str, Step, object]]) -> None:
+        """Run the steps of different guilds side by side, :data:`CATCH_UP_CONCURRENCY` at a
+        time in the whole process: Discord's rate limits are mostly per channel, so one guild's
+        reconciliation would otherwise wait on another's, but all shards share the global limit
+        of 50 requests a second."""
+
+        async def run(job_id: str, func: Step, arg: object) -> None:
+            async with self._catching_up:
+                await self.run_step(job_id, func, arg)
+
+        await asyncio.gather(*(run(*step) for step in steps))
 
     async def _resume_contest(self, contest: Contest) -> None:
         if contest.prompt_message_id is None:

@@ -238,3 +238,37 @@ async def test_a_shard_reconnecting_in_a_loop_loses_and_doubles_nothing(emu, db_
 def sessions_started(emu: DiscordEmulator, shard: int) -> int:
     """How many times ``shard`` connected: fresh sessions (READY) and resumed ones."""
     return sum(1 for s, e in emu.gateway.shard_history if s == shard and e in ("READY", "RESUMED"))
+
+
+async def test_a_vote_made_while_its_contest_is_reconciled_is_kept(emu, server, db_path, db):
+    """A shard resumes and its catch-up re-reads the entries' reactions; a member rates the
+    first entry after its reactions were read (the second entry's read is held up by a 429).
+    The reconciliation then writes what it read, but leaves that member's newer vote alone."""
+    m = server.members
+    async with punchline(emu, db_path) as bot:
+        contest = await open_contest_now(emu, server, bot, db)
+        await submit(emu, server, m["alice"], "Mail call!")
+        await submit(emu, server, m["bob"], "Amazon Prime has limits")
+        await start_voting_now(emu, bot, db, contest, 2)
+        thread = contests.get_contest(db, contest.id).thread_id
+        first, second = (e.message_id for e in entries.contest_entries(db, contest.id))
+        await emu.react(m["dave"], thread, second, "🙂")
+        await emu.wait_until(lambda: stored_votes(db, contest.id), "dave's vote")
+
+        held_up = f"GET /channels/{thread}/messages/{second}"
+        emu.faults.rate_limit(held_up, retry_after=1.0)
+        emu.drop_gateway()
+        await emu.wait_until(
+            lambda: any(
+                r.status == 429 and f"{r.method} {r.path}".startswith(held_up)
+                for r in emu.request_log
+            ),
+            "the catch-up past the first entry's reactions",
+        )
+        await emu.react(m["carol"], thread, first, "😂")
+        await startup_finished()
+        assert bot.shard_health[0].last_reason == "resumed"
+        assert stored_votes(db, contest.id) == {
+            (first, m["carol"].id): 3,
+            (second, m["dave"].id): 2,
+        }
