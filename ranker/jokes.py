@@ -1,11 +1,11 @@
 """Jokes and caption suggestions that make sense: generate, gate, rank.
 
 Each request shows the local LLM a page of good captions under their cartoons and samples
-candidates for the member's scene, one at a time until enough have come or the time budget is
-spent. Before the community's preference adapter ranks anything, every candidate passes gates,
+candidates for the member's scene, side by side in one call that stops at the time budget (a
+candidate cut off then, or at its token limit, is dropped as unfinished). Before the community's preference adapter ranks anything, every candidate passes gates,
 each counted in :class:`JokeRun` so the benchmark can say what it drops:
 
-- **safety** (never shown): length, mentions, links, echoed prompt text, repetition, blocked terms;
+- **safety** (never shown): unfinished, length, mentions, links, echoed prompt text, repetition, blocked terms;
 - **fluency**: the model's own mean token log-probability of the candidate (it reads as text);
 - **relevance**: the encoder's cosine similarity between the scene and the candidate (it is about
   the topic); thresholds chosen by reading examples, see ``benchmarks/bench_jokes.py``;
@@ -36,6 +36,7 @@ from ranker.textmatch import blocked_term_in
 
 MIN_JOKE_LENGTH, MAX_JOKE_LENGTH = 8, 200
 JOKE_BUDGET_S = 8.0  # a request answers within this, with fewer candidates if need be
+MIN_SAMPLE_S = 0.5  # a call to the model gets at least this long
 STOP = ('"', "\n")
 _MENTION = re.compile(r"@|<[@#&!]")
 _LINK = re.compile(r"https?://|www\.|\b[\w-]+\.(com|net|org|io|gg|ly|xyz)\b", re.IGNORECASE)
@@ -49,7 +50,13 @@ class JokeModels(Protocol):
     """The three model calls a request makes (``CommunityAI`` and the benchmark provide them)."""
 
     async def complete(
-        self, prompt: str, max_tokens: int, temperature: float, n: int, stop: Sequence[str]
+        self,
+        prompt: str,
+        max_tokens: int,
+        temperature: float,
+        n: int,
+        stop: Sequence[str],
+        seconds: float | None,
     ) -> list[Completion]: ...
 
     async def embed(self, texts: Sequence[str]) -> np.ndarray: ...
@@ -175,26 +182,36 @@ def filter_candidates(
 async def _sample(
     models: JokeModels,
     prompt: str,
+    n: int,
+    seconds: float,
     settings: JokeSettings,
     blocked: Sequence[str],
     taken: set[str],
     run: JokeRun,
 ) -> list[Candidate]:
-    """One completion through the safety filter and the fluency gate."""
-    (completion,) = await models.complete(
-        prompt, settings.max_tokens, settings.temperature, 1, STOP
+    """``n`` completions (decoded side by side, stopped after ``seconds``) through the safety
+    filter and the fluency gate; one cut off before its end is dropped as ``unfinished``."""
+    completions = await models.complete(
+        prompt, settings.max_tokens, settings.temperature, n, STOP, seconds
     )
-    run.generated += 1
-    texts, dropped = filter_candidates([completion.text], blocked, taken=taken)
-    for reason, count in dropped.items():
-        run.dropped[reason] = run.dropped.get(reason, 0) + count
-    candidates = [Candidate(text, completion.mean_logprob) for text in texts]
-    run.candidates += candidates
-    fluency = completion.mean_logprob
-    if candidates and fluency is not None and fluency < settings.min_fluency:
-        run.drop(candidates[0], "fluency")
-        return []
-    return candidates
+    run.generated += len(completions)
+    fluent = []
+    for completion in completions:
+        if not completion.finished:
+            run.dropped["unfinished"] = run.dropped.get("unfinished", 0) + 1
+            continue
+        texts, dropped = filter_candidates([completion.text], blocked, taken=taken)
+        for reason, count in dropped.items():
+            run.dropped[reason] = run.dropped.get(reason, 0) + count
+        for text in texts:
+            candidate = Candidate(text, completion.mean_logprob)
+            run.candidates.append(candidate)
+            fluency = completion.mean_logprob
+            if fluency is not None and fluency < settings.min_fluency:
+                run.drop(candidate, "fluency")
+            else:
+                fluent.append(candidate)
+    return fluent
 
 
 async def _gate_meaning(
@@ -254,13 +271,13 @@ async def generate_jokes(
     known = [*known, *(caption for _, caption in examples)]
     taken: set[str] = set()
     fluent: list[Candidate] = []
-    while run.generated < settings.candidates:
-        if run.generated and time.monotonic() > deadline:
-            run.out_of_time = True
-            break
-        leap = rng.choice(leap_words()) if settings.leap else None
+    while run.generated < settings.candidates and not run.out_of_time:
+        leap = rng.choice(leap_words()) if settings.leap else None  # one word a prompt
         prompt = caption_prompt(scene, examples, leap)
-        fluent += await _sample(models, prompt, settings, blocked, taken, run)
+        n = 1 if leap else settings.candidates - run.generated
+        left = max(deadline - time.monotonic(), MIN_SAMPLE_S)
+        fluent += await _sample(models, prompt, n, left, settings, blocked, taken, run)
+        run.out_of_time = time.monotonic() > deadline
     kept = await _gate_meaning(models, scene, fluent, known, settings, run)
     if kept and settings.refine and time.monotonic() < deadline:
         ranked = await _ranked(models, scene, kept)
@@ -268,7 +285,8 @@ async def generate_jokes(
         for joke in ranked[: settings.refine]:
             draft = next(c for c in kept if c.text == joke.text)
             prompt = refine_prompt(scene, draft.text, critique(draft, scene, settings))
-            rewrites += await _sample(models, prompt, settings, blocked, taken, run)
+            left = max(deadline - time.monotonic(), MIN_SAMPLE_S)
+            rewrites += await _sample(models, prompt, 1, left, settings, blocked, taken, run)
             run.refined += 1
         kept += await _gate_meaning(models, scene, rewrites, known, settings, run)
     run.jokes = await _ranked(models, scene, kept)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import random
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator, Sequence
@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from ranker.llama_batch import BatchSampler
 from ranker.llm_base import Completion, LLMBackend, LLMError, default_gguf_path
 
 
@@ -78,10 +79,11 @@ class LlamaCppBackend:
     def __init__(
         self,
         model_path: str | os.PathLike[str] | None = None,
-        n_ctx: int = 1024,
+        n_ctx: int = 2048,
         n_threads: int | None = None,
         n_gpu_layers: int | None = None,
         seed: int = 0,
+        max_parallel: int = 16,
     ) -> None:
         import llama_cpp
 
@@ -96,7 +98,7 @@ class LlamaCppBackend:
             with without_amx_buffers():
                 self.model = llama_cpp.Llama(
                     model_path=str(path),
-                    n_ctx=n_ctx,
+                    n_ctx=256,  # its own context is unused: the sampler has one
                     n_threads=n_threads,
                     n_gpu_layers=n_gpu_layers,
                     seed=seed,
@@ -104,9 +106,10 @@ class LlamaCppBackend:
                 )
         except ValueError as error:
             raise LLMError(f"cannot load {path}: {error}") from error
+        self.sampler = BatchSampler(self.model, n_ctx, max_parallel, n_threads)
         self.name = path.name
         self.n_gpu_layers = n_gpu_layers
-        self._random = random.Random(seed)
+        self._random = np.random.default_rng(seed)
 
     def complete(
         self,
@@ -115,51 +118,28 @@ class LlamaCppBackend:
         temperature: float = 0.8,
         n: int = 1,
         stop: Sequence[str] | None = None,
+        seconds: float | None = None,
     ) -> list[Completion]:
-        """``n`` completions, each with its own sampling seed.
+        """``n`` completions decoded side by side (:mod:`ranker.llama_batch`); after
+        ``seconds`` the unfinished ones stop where they are (``finished`` False).
 
-        The prompt is evaluated once: llama.cpp keeps it in its cache between the ``n`` samples
-        (and between requests that share its beginning, such as the same few-shot examples).
+        The prompt is evaluated once, and a prompt that begins like the last one (the same
+        few-shot examples) evaluates only its new end.
         """
         tokens = self.model.tokenize(prompt.encode("utf-8"), add_bos=True, special=False)
-        return [self._sample(tokens, max_tokens, temperature, list(stop or [])) for _ in range(n)]
+        deadline = None if seconds is None else time.monotonic() + seconds
+        completions: list[Completion] = []
+        for start in range(0, n, self.sampler.max_parallel):
+            count = min(self.sampler.max_parallel, n - start)
+            left = None if deadline is None else max(0.0, deadline - time.monotonic())
+            completions += self.sampler.complete(
+                tokens, count, max_tokens, temperature, list(stop or []), self._random, left
+            )
+        return completions
 
     def generate(self, prompt: str, *args: Any, **kwargs: Any) -> list[str]:
         """The texts of :meth:`complete`."""
         return [c.text for c in self.complete(prompt, *args, **kwargs)]
-
-    def _sample(
-        self, prompt_tokens: list[int], max_tokens: int, temperature: float, stop: list[str]
-    ) -> Completion:
-        """One sampled continuation, with each token's log-probability under the raw logits."""
-        import llama_cpp
-
-        model = self.model
-        model.set_seed(self._random.randrange(2**31))
-        generated: list[int] = []
-        logprobs: list[float] = []
-        text = ""
-        for token in model.generate(prompt_tokens, temp=temperature, reset=True):
-            if llama_cpp.llama_vocab_is_eog(model._model.vocab, token):
-                break
-            logits = np.ctypeslib.as_array(model._ctx.get_logits(), shape=(model.n_vocab(),))
-            logprobs.append(float(logits[token] - _logsumexp(logits)))
-            generated.append(token)
-            text = model.detokenize(generated, prev_tokens=prompt_tokens).decode(
-                "utf-8", errors="ignore"
-            )
-            cut = min((text.index(s) for s in stop if s in text), default=None)
-            if cut is not None:
-                text = text[:cut]
-                break
-            if len(generated) >= max_tokens:
-                break
-        return Completion(text, float(np.mean(logprobs)) if logprobs else None)
-
-
-def _logsumexp(values: np.ndarray) -> float:
-    top = float(values.max())
-    return top + float(np.log(np.exp(values - top).sum()))
 
 
 class OpenAICompatibleBackend:
@@ -194,9 +174,11 @@ class OpenAICompatibleBackend:
         temperature: float = 0.8,
         n: int = 1,
         stop: Sequence[str] | None = None,
+        seconds: float | None = None,
     ) -> list[Completion]:
         """``n`` completions from ``POST /v1/completions`` (with log-probabilities when
-        ``logprobs`` was asked for and the server returns them)."""
+        ``logprobs`` was asked for and the server returns them). A server cannot be told to
+        stop at a time, so ``seconds`` is not used; ``timeout`` bounds the request."""
         body: dict[str, object] = {
             "model": self.name,
             "prompt": prompt,
@@ -211,7 +193,14 @@ class OpenAICompatibleBackend:
         payload = self._post("completions", body)
         try:
             choices = sorted(payload["choices"], key=lambda c: c.get("index", 0))
-            return [Completion(str(c["text"]), _mean_logprob(c.get("logprobs"))) for c in choices]
+            return [
+                Completion(
+                    str(c["text"]),
+                    _mean_logprob(c.get("logprobs")),
+                    c.get("finish_reason") != "length",
+                )
+                for c in choices
+            ]
         except (KeyError, TypeError) as error:
             raise LLMError(f"unexpected response from {self.base_url}: {payload!r:.200}") from error
 

@@ -20,11 +20,14 @@ class Completion:
 
     ``mean_logprob`` is the mean natural-log probability of its tokens under the model's own,
     untempered distribution (the fluency measure of the joke gates), or None when the backend
-    cannot tell (a server that returns no log-probabilities).
+    cannot tell (a server that returns no log-probabilities). ``finished`` is False when it was
+    cut off (its token limit, or the call's time) rather than ending at a stop string or the
+    model's end token.
     """
 
     text: str
     mean_logprob: float | None = None
+    finished: bool = True
 
 
 class LLMBackend(Protocol):
@@ -39,8 +42,10 @@ class LLMBackend(Protocol):
         temperature: float = 0.8,
         n: int = 1,
         stop: Sequence[str] | None = None,
+        seconds: float | None = None,
     ) -> list[Completion]:
-        """``n`` independent completions of ``prompt`` (the continuation text only)."""
+        """``n`` independent completions of ``prompt`` (the continuation text only); a
+        backend that can stops those unfinished after ``seconds``."""
         ...
 
     def generate(

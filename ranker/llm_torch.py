@@ -51,9 +51,11 @@ class TransformersBackend:
         temperature: float = 0.8,
         n: int = 1,
         stop: Sequence[str] | None = None,
+        seconds: float | None = None,
     ) -> list[Completion]:
-        """``n`` sampled continuations, with the mean log-probability of each under the raw
-        (untempered) logits, cut at the first stop string."""
+        """``n`` sampled continuations (side by side), with the mean log-probability of each
+        under the raw (untempered) logits, cut at the first stop string; generation stops after
+        ``seconds`` (transformers' ``max_time``)."""
         import torch
 
         inputs = self.tokenizer(prompt, return_tensors="pt").to(self.device)
@@ -66,6 +68,7 @@ class TransformersBackend:
                 top_k=40,
                 top_p=0.95,
                 max_new_tokens=max_tokens,
+                max_time=seconds,
                 num_return_sequences=n,
                 stop_strings=list(stop or []) or None,
                 tokenizer=self.tokenizer,
@@ -90,14 +93,17 @@ class TransformersBackend:
         """The text up to the first stop string or end of sequence, and its tokens' mean."""
         special = set(self.tokenizer.all_special_ids)
         kept: list[int] = []
+        finished = False
         for token in tokens:
             if token in special:
+                finished = True
                 break
             kept.append(token)
             text = self.tokenizer.decode(kept)
             if any(s in text for s in stop):
+                finished = True
                 break
         text = self.tokenizer.decode(kept)
         cut = min((text.index(s) for s in stop if s in text), default=len(text))
         mean = float(np.mean(logprobs[: len(kept)])) if kept else None
-        return Completion(text[:cut], mean)
+        return Completion(text[:cut], mean, finished)

@@ -27,7 +27,7 @@ from ranker.taste import TasteFindings, measure_taste, taste_inputs
 from ranker.votes import ContestVotes
 
 T = TypeVar("T")
-LLM_CALL_LIMIT_S = 20.0  # one completion (a caption is ~15 tokens); past this the process is killed
+LLM_CALL_LIMIT_S = 20.0  # one call (a request's candidates, stopped at its budget); then killed
 _PendingScore = tuple[ScoreRequest, Adapter | None, "asyncio.Future[np.ndarray]"]
 
 
@@ -232,10 +232,11 @@ class AsyncLLM:
         temperature: float = 0.8,
         n: int = 1,
         stop: Sequence[str] | None = None,
+        seconds: float | None = None,
     ) -> list[Completion]:
         """See ``LLMBackend.complete``."""
         return await self.process.call(
-            "complete", prompt, max_tokens, temperature, n, list(stop or [])
+            "complete", prompt, max_tokens, temperature, n, list(stop or []), seconds
         )
 
     async def generate(
@@ -262,9 +263,15 @@ class AsyncJokeModels:
         self.llm, self.ranker, self.adapter = llm, ranker, adapter
 
     async def complete(
-        self, prompt: str, max_tokens: int, temperature: float, n: int, stop: Sequence[str]
+        self,
+        prompt: str,
+        max_tokens: int,
+        temperature: float,
+        n: int,
+        stop: Sequence[str],
+        seconds: float | None,
     ) -> list[Completion]:
-        return await self.llm.complete(prompt, max_tokens, temperature, n, stop)
+        return await self.llm.complete(prompt, max_tokens, temperature, n, stop, seconds)
 
     async def embed(self, texts: Sequence[str]) -> np.ndarray:
         return await self.ranker.embed(texts)

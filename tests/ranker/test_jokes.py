@@ -114,9 +114,10 @@ class ScriptedModels:
         self.completions = list(completions)
         self.prompts: list[str] = []
 
-    async def complete(self, prompt, max_tokens, temperature, n, stop):
+    async def complete(self, prompt, max_tokens, temperature, n, stop, seconds):
         self.prompts.append(prompt)
-        return [self.completions.pop(0)]
+        taken, self.completions = self.completions[:n], self.completions[n:]
+        return taken
 
     async def embed(self, texts):
         vocabulary = sorted({w for t in texts for w in t.lower().strip(".!").split()})
@@ -232,7 +233,7 @@ async def test_real_model_jokes_are_gated_and_ranked(local_models):
     assert all(c.relevance is not None for c in measured)
 
 
-async def test_out_of_time_degrades_to_fewer_candidates(local_models):
+async def test_out_of_time_drops_the_candidates_still_being_written(local_models):
     run = await generate_jokes(
         local_models,
         scene="A snowman in a sauna.",
@@ -240,7 +241,25 @@ async def test_out_of_time_degrades_to_fewer_candidates(local_models):
         settings=replace(JokeSettings(), candidates=8, budget_s=0.001),
     )
     assert run.out_of_time
-    assert run.generated == 1  # the first candidate always comes; nothing after the deadline
+    assert run.generated == 8  # one call for all, cut at its minimum time
+    assert len(run.jokes) + sum(run.dropped.values()) == run.generated
+
+
+async def test_a_cut_off_candidate_is_dropped_as_unfinished():
+    models = ScriptedModels(
+        [
+            Completion("The penguin wore a tie to the", -1.0, finished=False),
+            Completion("The penguin wore a tie to the interview.", -1.0),
+        ]
+    )
+    run = await generate_jokes(
+        models,
+        scene="A penguin at a job interview",
+        examples=[],
+        settings=JokeSettings(candidates=2, min_relevance=0.0),
+    )
+    assert run.dropped == {"unfinished": 1}
+    assert [j.text for j in run.jokes] == ["The penguin wore a tie to the interview."]
 
 
 def test_cli_prints_the_best_jokes_with_scores(capsys):

@@ -59,6 +59,47 @@ def test_bundled_gemma_generates(gemma):
     assert gemma.n_gpu_layers in (0, -1)
 
 
+CAPTIONS = 'New Yorker cartoon captions:\n1. "I told you the soup was haunted."\n2. "'
+
+
+def test_completions_decoded_side_by_side_each_end_at_the_stop(gemma):
+    completions = gemma.complete(CAPTIONS, max_tokens=24, temperature=0.8, n=5, stop=['"'])
+    assert len(completions) == 5
+    assert len({c.text for c in completions}) > 1, "each sequence samples on its own"
+    for completion in completions:
+        assert '"' not in completion.text
+        assert completion.mean_logprob is not None
+        assert completion.mean_logprob < 0
+
+
+def test_a_completion_cut_by_its_token_limit_or_the_time_is_unfinished(gemma):
+    (capped,) = gemma.complete(CAPTIONS, max_tokens=2, temperature=0.0, stop=["\n\n\n\n"])
+    assert not capped.finished
+    assert len(gemma.model.tokenize(capped.text.encode(), add_bos=False)) <= 2
+    for late in gemma.complete(CAPTIONS, max_tokens=24, n=3, stop=['"'], seconds=0.0):
+        # the deadline passed before the first step: one token each, cut there
+        assert len(gemma.model.tokenize(late.text.encode(), add_bos=False)) <= 1
+        assert late.finished == ('"' not in late.text and late.text == "")
+
+
+def test_a_prompt_that_begins_like_the_last_reuses_its_evaluation(gemma):
+    first = gemma.complete(CAPTIONS, max_tokens=8, temperature=0.0, stop=['"'])
+    longer = CAPTIONS + "Honestly"
+    again = gemma.complete(longer, max_tokens=8, temperature=0.0, stop=['"'])
+    prompt_tokens = gemma.model.tokenize(longer.encode(), add_bos=True, special=False)
+    assert gemma.sampler._cached == prompt_tokens
+    (whole,) = LlamaCppBackend(n_ctx=256).complete(longer, 8, 0.0, stop=['"'])
+    (cached,) = again
+    assert cached.text == whole.text  # the same tokens, the last digits of their
+    assert cached.mean_logprob == pytest.approx(whole.mean_logprob, abs=0.2)  # odds aside
+    assert [c.text for c in gemma.complete(CAPTIONS, 8, 0.0, stop=['"'])] == [first[0].text]
+
+
+def test_more_completions_than_run_at_once_come_in_rounds():
+    small = LlamaCppBackend(n_ctx=256, seed=2, max_parallel=2)
+    assert len(small.complete(CAPTIONS, max_tokens=4, n=5, stop=['"'])) == 5
+
+
 def test_missing_gguf_is_a_clear_error(tmp_path):
     with pytest.raises(LLMError, match="not found"):
         LlamaCppBackend(tmp_path / "nope.gguf")
