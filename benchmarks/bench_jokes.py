@@ -171,6 +171,8 @@ async def compare_settings(models, examples, judge_ranker, topics: list[str]) ->
     score of the served joke, higher is funnier by NYCCC's crowd)."""
     arms = {
         "chosen settings": TOPIC_SETTINGS,
+        "6 candidates": replace(TOPIC_SETTINGS, candidates=6),
+        "16 candidates": replace(TOPIC_SETTINGS, candidates=16),
         "temperature 0.7": replace(TOPIC_SETTINGS, temperature=0.7),
         "temperature 1.1": replace(TOPIC_SETTINGS, temperature=1.1),
         "leap words (CLoT)": replace(TOPIC_SETTINGS, leap=True),
