@@ -12,11 +12,13 @@ forgetting it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
-from torch import nn
-from tqdm import trange
+
+if TYPE_CHECKING:  # torch is imported where it trains: the bot imports this module with the AI off
+    import torch
+    from torch import nn
 
 from ranker.adapter import Adapter
 from ranker.features import FeatureSpec
@@ -38,6 +40,8 @@ class TrainingConfig:
 
 
 def _build_head(kind: str, dim: int, hidden: int, dropout: float) -> nn.Module:
+    from torch import nn
+
     if kind == "linear":
         return nn.Linear(dim, 1)
     return nn.Sequential(
@@ -59,6 +63,8 @@ def _weights_to_head(kind: str, head: nn.Module, weights: dict[str, np.ndarray])
         values = [weights["w"][None, :], weights["b"]]
     else:
         values = [weights["w1"].T, weights["b1"], weights["w2"][None, :], weights["b2"]]
+    import torch
+
     with torch.no_grad():
         for parameter, value in zip(head.parameters(), values, strict=True):
             parameter.copy_(torch.from_numpy(np.ascontiguousarray(value, dtype=np.float32)))
@@ -66,9 +72,11 @@ def _weights_to_head(kind: str, head: nn.Module, weights: dict[str, np.ndarray])
 
 def bradley_terry_loss(scores: torch.Tensor, pairs: PairSet) -> torch.Tensor:
     """Mean negative log-likelihood of the pairs under sigmoid(s_preferred - s_other)."""
+    import torch
+
     preferred = torch.from_numpy(pairs.preferred)
     other = torch.from_numpy(pairs.other)
-    return nn.functional.softplus(scores[other] - scores[preferred]).mean()
+    return torch.nn.functional.softplus(scores[other] - scores[preferred]).mean()
 
 
 def train_adapter(
@@ -84,6 +92,9 @@ def train_adapter(
     Returns a new ``Adapter`` whose metadata holds the feature spec and the training config; the
     caller adds what it knows (encoder, contests, metrics).
     """
+    import torch
+    from tqdm import trange
+
     config = config or TrainingConfig()
     if len(pairs) == 0:
         raise ValueError("no preference pairs to train on")

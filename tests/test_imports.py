@@ -277,3 +277,24 @@ def test_bot_uses_the_ranker_through_its_public_api():
         )
         == []
     )
+
+
+def test_the_bot_loads_without_the_machine_learning_stack():
+    """With ``PUNCHLINE_AI=off`` nothing needs torch, transformers or llama.cpp (about 470 MiB
+    of a 10,000-server process, docs/SCALING.md), so importing the bot and every cog must not
+    load them; the ranker imports them where it uses them."""
+    import subprocess
+    import sys
+
+    heavy = ("torch", "transformers", "sentence_transformers", "llama_cpp")
+    script = (
+        "import importlib, sys\n"
+        "from bot.app import cog_extensions\n"
+        "import bot.app, bot.config\n"
+        "for name in cog_extensions(): importlib.import_module(name)\n"
+        f"print(sorted(m for m in {heavy!r} if m in sys.modules))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "[]"
