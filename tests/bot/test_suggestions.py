@@ -127,7 +127,10 @@ async def test_a_decline_asks_for_a_reason_deletes_the_picture_and_the_member_re
         news = await emu.slash(server.guild.id, server.channel.id, bob.id, "prompt mine")
         assert "was declined" in news.content
         assert "Reason: Too blurry to caption" in news.content
-        assert db.execute("SELECT count(*) FROM prompt_suggestions").fetchone()[0] == 0
+        await emu.wait_until(  # once told (after the answer), the declined suggestion goes
+            lambda: db.execute("SELECT count(*) FROM prompt_suggestions").fetchone()[0] == 0,
+            "the declined suggestion forgotten",
+        )
     entry = audit.recent_actions(db, server.guild.id)[0]
     assert (entry.action, entry.target, entry.details) == (
         "prompt.decline",
