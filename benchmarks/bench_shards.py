@@ -44,7 +44,7 @@ class StartUp:
 
     connected_s: float
     caught_up_s: float
-    baseline_mib: float  # once the bot's code (with torch, imported by the jokes cog) is loaded
+    baseline_mib: float  # once the bot's code is loaded
     rss_mib: float
     peak_mib: float
     shards: int
@@ -69,7 +69,7 @@ async def _serve(api_url: str, database: Path, started: float, pipe: Connection)
     from bot.config import Settings
     from bot.store import Store
 
-    for extension in EXTENSIONS:  # imported before the clock starts: torch alone takes seconds
+    for extension in EXTENSIONS:  # imported before the clock starts
         importlib.import_module(extension)
     baseline_mib, _ = memory_mib()
     await use_discord_api(api_url, TOKEN)
