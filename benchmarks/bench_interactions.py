@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import multiprocessing
 import random
 import tempfile
 import time
@@ -33,7 +32,7 @@ from pathlib import Path
 
 from benchmarks.bench_vote_storm import ms
 from benchmarks.machine import describe_machine, load_average
-from benchmarks.probed_bot import run_probed_bot
+from benchmarks.probed_bot import start_probed_bot
 from discord_emulator import DiscordEmulator, InteractionResult, Rules
 from storage import contests, entries, open_database, votes
 from testkit import LONG_PHASE_MINUTES, OLD_ACCOUNT, Server, build_server
@@ -127,14 +126,7 @@ async def run_size(count: int, workdir: Path, rng: random.Random) -> SizeRun:
             emu.create_user(f"m{i}", created_at=OLD_ACCOUNT) for i in range(count + EXTRA_VOTERS)
         ]
         server = build_server(emu, f"bench {count}", users)
-        context = multiprocessing.get_context("spawn")
-        ours, theirs = context.Pipe()
-        child = context.Process(
-            target=run_probed_bot, args=(emu.base_url, TOKEN, str(database), theirs), daemon=True
-        )
-        child.start()
-        await emu.wait_for_gateway("READY")
-        await emu.wait_until(lambda: emu.commands(), "the slash commands")
+        bot = await start_probed_bot(emu, TOKEN, database)
         db = open_database(database, check=False)
         marks = [0]
 
@@ -209,9 +201,7 @@ async def run_size(count: int, workdir: Path, rng: random.Random) -> SizeRun:
         result.refused_429 = len(emu.rate_limiter.refused)
         result.cast = {k: EMOJI_RATING[e] for k, e in members.cast.items()}
         result.stored = stored_votes(db, contest.id)
-        await asyncio.get_running_loop().run_in_executor(None, ours.send, "stop")
-        await asyncio.get_running_loop().run_in_executor(None, ours.recv)
-        child.join(timeout=30)
+        await bot.stop()
         db.close()
     return result
 

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import multiprocessing
 import random
 import sqlite3
 import tempfile
@@ -36,7 +35,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from benchmarks.machine import describe_machine, load_average
-from benchmarks.probed_bot import ProbeSamples, run_probed_bot
+from benchmarks.probed_bot import ProbeSamples, start_probed_bot
 from discord_emulator import DiscordEmulator, InteractionResult
 from storage import contests, entries, open_database, votes
 from storage.db import transaction
@@ -240,14 +239,7 @@ async def run(args: argparse.Namespace, workdir: Path) -> None:
         ballots = build_server(emu, "ballots", ballot_users, moderator="ballots-mod")
         open_server = build_server(emu, "open", users, moderator="open-mod")
 
-        context = multiprocessing.get_context("spawn")
-        ours, theirs = context.Pipe()
-        child = context.Process(
-            target=run_probed_bot, args=(emu.base_url, TOKEN, str(database), theirs), daemon=True
-        )
-        child.start()
-        await emu.wait_for_gateway("READY")
-        await emu.wait_until(lambda: emu.commands(), "the slash commands")
+        bot = await start_probed_bot(emu, TOKEN, database)
         db = open_database(database, check=False)
 
         storm_contest = await open_contest(emu, db, storm)
@@ -387,9 +379,7 @@ async def run(args: argparse.Namespace, workdir: Path) -> None:
             for r in votes.contest_ratings(db, storm_contest, source="emoji")
         }
 
-        await asyncio.get_running_loop().run_in_executor(None, ours.send, "stop")
-        samples: ProbeSamples = await asyncio.get_running_loop().run_in_executor(None, ours.recv)
-        child.join(timeout=30)
+        samples = await bot.stop()
         db.close()
 
     raw_each, raw_batch = raw_insert_rates(database, workdir, list(after_close.items()))

@@ -14,9 +14,11 @@ import asyncio
 import contextlib
 import logging
 import math
+import multiprocessing
 import time
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
 from pathlib import Path
 
 TICK_S = 0.05
@@ -28,6 +30,34 @@ class ProbeSamples:
 
     loop_lag: list[tuple[float, float]] = field(default_factory=list)
     heartbeat: list[tuple[float, float]] = field(default_factory=list)
+
+
+@dataclass
+class ProbedBot:
+    """A running child (:func:`start_probed_bot`); :meth:`stop` returns its samples."""
+
+    process: BaseProcess
+    pipe: Connection
+
+    async def stop(self) -> ProbeSamples:
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(None, self.pipe.send, "stop")
+        samples: ProbeSamples = await loop.run_in_executor(None, self.pipe.recv)
+        self.process.join(timeout=30)
+        return samples
+
+
+async def start_probed_bot(emu, token: str, database: Path) -> ProbedBot:
+    """The bot in a child process against ``emu``, once connected with its commands synced."""
+    context = multiprocessing.get_context("spawn")
+    ours, theirs = context.Pipe()
+    child = context.Process(
+        target=run_probed_bot, args=(emu.base_url, token, str(database), theirs), daemon=True
+    )
+    child.start()
+    await emu.wait_for_gateway("READY")
+    await emu.wait_until(lambda: emu.commands(), "the slash commands")
+    return ProbedBot(child, ours)
 
 
 def run_probed_bot(api_url: str, token: str, database: str, pipe: Connection) -> None:
