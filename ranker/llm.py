@@ -178,7 +178,8 @@ class OpenAICompatibleBackend:
     ) -> list[Completion]:
         """``n`` completions from ``POST /v1/completions`` (with log-probabilities when
         ``logprobs`` was asked for and the server returns them). A server cannot be told to
-        stop at a time, so ``seconds`` is not used; ``timeout`` bounds the request."""
+        stop at a time, so ``seconds`` is not used; ``timeout`` bounds the request. Some servers
+        return fewer than ``n`` (llama-cpp-python's ignores ``n``): callers ask again for the rest."""
         body: dict[str, object] = {
             "model": self.name,
             "prompt": prompt,
