@@ -2,7 +2,8 @@
 
 Each request shows the local LLM a page of good captions under their cartoons and samples
 candidates for the member's scene, side by side in one call that stops at the time budget (a
-candidate cut off then, or at its token limit, is dropped as unfinished). Before the community's preference adapter ranks anything, every candidate passes gates,
+candidate cut off then, or at its token limit, is dropped as unfinished); when none of them
+passes the gates, another batch while the budget lasts. Before the community's preference adapter ranks anything, every candidate passes gates,
 each counted in :class:`JokeRun` so the benchmark can say what it drops:
 
 - **safety** (never shown): unfinished, length, mentions, links, echoed prompt text, repetition, blocked terms;
@@ -76,6 +77,7 @@ class JokeSettings:
     max_copy_similarity: float = 0.85
     leap: bool = False
     refine: int = 0  # how many of the best are critiqued and rewritten
+    max_rounds: int = 3  # batches of candidates a request may sample while none passes the gates
     budget_s: float = JOKE_BUDGET_S
 
 
@@ -270,15 +272,17 @@ async def generate_jokes(
     run = JokeRun()
     known = [*known, *(caption for _, caption in examples)]
     taken: set[str] = set()
-    fluent: list[Candidate] = []
-    while run.generated < settings.candidates and not run.out_of_time:
+    kept: list[Candidate] = []
+    while _another_round(settings, run, kept, deadline):
         leap = rng.choice(leap_words()) if settings.leap else None  # one word a prompt
         prompt = caption_prompt(scene, examples, leap)
-        n = 1 if leap else settings.candidates - run.generated
+        n = 1 if leap else settings.candidates
         left = max(deadline - time.monotonic(), MIN_SAMPLE_S)
-        fluent += await _sample(models, prompt, n, left, settings, blocked, taken, run)
-        run.out_of_time = time.monotonic() > deadline
-    kept = await _gate_meaning(models, scene, fluent, known, settings, run)
+        before = run.generated
+        fluent = await _sample(models, prompt, n, left, settings, blocked, taken, run)
+        kept += await _gate_meaning(models, scene, fluent, known, settings, run)
+        if run.generated == before:
+            break  # the model returned nothing
     if kept and settings.refine and time.monotonic() < deadline:
         ranked = await _ranked(models, scene, kept)
         rewrites: list[Candidate] = []
@@ -292,6 +296,19 @@ async def generate_jokes(
     run.jokes = await _ranked(models, scene, kept)
     run.seconds = time.monotonic() - started
     return run
+
+
+def _another_round(
+    settings: JokeSettings, run: JokeRun, kept: list[Candidate], deadline: float
+) -> bool:
+    """Whether to sample again: fewer than ``settings.candidates`` have come, or none passed
+    the gates yet (up to ``max_rounds`` rounds' worth) — while the budget lasts."""
+    run.out_of_time = run.generated > 0 and time.monotonic() > deadline
+    if run.out_of_time:
+        return False
+    if run.generated < settings.candidates:
+        return True
+    return not kept and run.generated < settings.candidates * settings.max_rounds
 
 
 async def _ranked(models: JokeModels, scene: str, kept: list[Candidate]) -> list[Joke]:

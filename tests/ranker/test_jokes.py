@@ -171,6 +171,36 @@ async def test_a_near_copy_of_a_known_caption_is_dropped():
     assert run.jokes == []
 
 
+async def test_when_nothing_passes_the_gates_another_batch_is_sampled():
+    off_topic = Completion("Grass grows slowly in the spring.", -1.0)
+    models = ScriptedModels(
+        [off_topic, off_topic, Completion("The penguin wore a tie to the interview.", -1.0)]
+    )
+    run = await generate_jokes(
+        models,
+        scene="A penguin at a job interview",
+        examples=[],
+        settings=JokeSettings(candidates=2, min_relevance=0.2),
+    )
+    assert len(models.prompts) == 2
+    assert run.generated == 3
+    assert [j.text for j in run.jokes] == ["The penguin wore a tie to the interview."]
+
+
+async def test_the_extra_batches_stop_at_max_rounds():
+    off_topic = [Completion(f"Grass grows slowly in spring {i}.", -1.0) for i in range(20)]
+    models = ScriptedModels(off_topic)
+    run = await generate_jokes(
+        models,
+        scene="A penguin at a job interview",
+        examples=[],
+        settings=JokeSettings(candidates=2, min_relevance=0.2, max_rounds=3),
+    )
+    assert run.generated == 6
+    assert run.jokes == []
+    assert run.dropped == {"relevance": 6}
+
+
 async def test_refinement_rewrites_the_best_and_gates_the_rewrite():
     models = ScriptedModels(
         [
