@@ -317,7 +317,7 @@ async def main() -> None:
             if s.text
         )
         print(f"  served above the crowd's median: {count}/{len(new_community)} cartoons")
-        await compare_settings(models, built_in, judge_ranker, topics[:5])
+        await compare_settings(models, built_in, judge_ranker, topics[:12])
         await simultaneous(models, built_in, (2, 4))
     print(f"\n{load_average()} at the end; whole run {time.perf_counter() - began:.0f}s")
     await llm.aclose()
