@@ -79,7 +79,7 @@ def _fit(
     directions: int,
     shrinkage: float,
 ) -> _Residual:
-    """Ridge on [parent, others] (dual form: rows are few), then PLS directions on the rest.
+    """Ridge on [parent, others] (a few dozen columns), then PLS directions on the rest.
 
     An infinite ``penalty`` keeps only the parent's weight (least squares).
     """
@@ -88,8 +88,8 @@ def _fit(
         solution = np.zeros(design.shape[1])
         solution[0] = design[:, 0] @ targets / max(float(design[:, 0] @ design[:, 0]), 1e-12)
     else:
-        gram = design @ design.T
-        solution = design.T @ np.linalg.solve(gram + penalty * np.eye(len(gram)), targets)
+        gram = design.T @ design + penalty * np.eye(design.shape[1])
+        solution = np.linalg.solve(gram, design.T @ targets)
     residual = targets - design @ solution
     embedding_weights = np.zeros(embeddings.shape[1])
     for _ in range(directions):
