@@ -40,7 +40,7 @@ from benchmarks.probed_bot import ProbeSamples, run_probed_bot
 from discord_emulator import DiscordEmulator, InteractionResult
 from storage import contests, entries, open_database, votes
 from storage.db import transaction
-from testkit import LONG_PHASE_MINUTES, OLD_ACCOUNT, Server, build_server
+from testkit import LONG_PHASE_MINUTES, OLD_ACCOUNT, Server, build_server, press
 
 TOKEN = "storm-token"
 EMOJI_RATING = {"😂": 3, "🙂": 2, "😐": 1}
@@ -179,7 +179,7 @@ async def ballot_session(
 ) -> None:
     """One member votes ``wanted`` captions by button, waiting for each answer."""
     started = time.perf_counter()
-    ballot = await emu.press_button(prompt_id, f"ballot:open:{contest_id}", voter)
+    ballot = await press(emu, prompt_id, f"ballot:open:{contest_id}", voter)
     timings.add("ballot: Vote button → first caption", time.perf_counter() - started)
     for _ in range(wanted):
         buttons = rate_buttons(ballot)
@@ -189,7 +189,7 @@ async def ballot_session(
         _, _, _, entry_id, rating = choice.split(":")
         pressed = time.perf_counter()
         sent[(int(entry_id), voter)] = (int(rating), pressed)
-        ballot = await emu.press_button(ballot.original.id, choice, voter)
+        ballot = await press(emu, ballot.original.id, choice, voter)
         timings.add("ballot: rating → next caption", time.perf_counter() - pressed)
 
 

@@ -11,13 +11,18 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.rules.tally import EntryRatings, tally_contest
 from ranker import (
+    CARTOON_SETTINGS,
+    JOKE_BUDGET_S,
+    TOPIC_SETTINGS,
     Adapter,
     AIRanking,
+    AsyncJokeModels,
     AsyncLLM,
     AsyncRanker,
     CaptionVotes,
@@ -27,8 +32,8 @@ from ranker import (
     TasteFindings,
     generate_jokes,
     load_adapter,
-    load_llm,
     pick_examples,
+    resolve_device,
     save_adapter,
 )
 from storage import adapters, audit, contests, jokes
@@ -61,6 +66,7 @@ class CommunityAI:
         store: Store,
         adapter_dir: Path,
         clock: Clock,
+        joke_budget_s: float = JOKE_BUDGET_S,
     ) -> None:
         self.ranker = ranker
         self.llm = llm
@@ -70,18 +76,19 @@ class CommunityAI:
         self.base = ranker.adapter
         self._adapters: dict[int, Adapter] = {}
         self._rng = random.Random()
+        self.joke_budget_s = joke_budget_s  # a slow machine or model server may need longer
 
     @classmethod
     async def load(cls, settings: Settings, store: Store, clock: Clock) -> CommunityAI:
-        """Load the encoder, the base adapter and the LLM off the event loop.
+        """Load the encoder and the base adapter off the event loop, and start the LLM's process
+        (on the same device as the encoder: ``PUNCHLINE_DEVICE``, or CUDA when torch sees one).
 
         Without a usable LLM the bot still ranks; only /joke and suggestions are off.
         """
-        device = None if settings.device == "auto" else settings.device
+        device = resolve_device(None if settings.device == "auto" else settings.device)
         ranker = await AsyncRanker.create(encoder_path=settings.encoder, device=device)
         try:
-            backend = await asyncio.to_thread(load_llm, settings.llm_url or settings.llm)
-            llm = AsyncLLM(backend)
+            llm = await AsyncLLM.start(settings.llm_url or settings.llm, device=device)
         except Exception:  # a missing or broken model file: jokes are off, ranking still works
             log.exception("the LLM could not load; /joke is off")
             llm = None
@@ -170,23 +177,25 @@ class CommunityAI:
         (after ``/ranker rollback`` changed it in the database)."""
         self._adapters.pop(guild_id, None)
 
-    async def jokes(self, guild_id: int | None, scene: str) -> JokeRun:
-        """Leap-of-thought candidates for ``scene``, filtered and ranked by the guild's adapter."""
+    async def jokes(self, guild_id: int | None, scene: str, *, cartoon: bool = False) -> JokeRun:
+        """Candidates for ``scene`` (a member's topic, or a cartoon's description), gated
+        (safety, fluency, relevance, copies) and ranked by the guild's adapter. Raises the LLM's
+        ``LLMError``/``ModelTimeout``/``ModelCrashed``."""
         if self.llm is None:
             raise RuntimeError("no LLM is loaded")
         best = await self.store.call(jokes.best_captions, guild_id) if guild_id else []
         blocked = await self.store.call(jokes.blocked_terms, guild_id) if guild_id else []
         adapter = await self.adapter_for(guild_id) if guild_id else self.base
-
-        async def score(description: str, captions: list[str]) -> list[float]:
-            return list(await self.ranker.score(description, captions, adapter=adapter))
-
         return await generate_jokes(
-            self.llm.generate,
-            score,
+            AsyncJokeModels(self.llm, self.ranker, adapter),
             scene=scene,
+            examples=pick_examples(best),
             blocked=blocked,
-            examples=pick_examples(best, self._rng),
+            known=[caption for _, caption in best],
+            settings=replace(
+                CARTOON_SETTINGS if cartoon else TOPIC_SETTINGS, budget_s=self.joke_budget_s
+            ),
+            rng=self._rng,
         )
 
     async def taste(self, guild_id: int) -> TasteFindings | None:

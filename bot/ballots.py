@@ -5,6 +5,10 @@ winners looked at more, a share of random picks), and every caption shown is log
 exposure. The buttons carry their meaning in their ``custom_id`` and are registered as
 ``DynamicItem``s, so they keep working after a restart. A rating is accepted only from the
 member the caption was shown to.
+
+Every press is acknowledged before it waits for the guild lock or the database (Discord drops an
+interaction not answered within 3 s): the Vote button with "thinking…" that the ballot then
+fills in, a button on the ballot with a deferred update of the ballot itself.
 """
 
 from __future__ import annotations
@@ -89,7 +93,8 @@ class BallotBox:
         return bool(await unrecorded_posts(self.ctx, channel, is_notice))
 
     async def next_caption(self, interaction: discord.Interaction, contest_id: int) -> None:
-        """Show the voter the next caption chosen for them, or say they're done."""
+        """Show the voter the next caption chosen for them, or say they're done (the press is
+        acknowledged already)."""
         contest = await self.store.call(contests.get_contest, contest_id)
         if contest is None or contest.phase != Phase.VOTING:
             await self._show(
@@ -144,15 +149,14 @@ class BallotBox:
     async def rate(
         self, interaction: discord.Interaction, contest_id: int, entry_id: int, rating: Rating
     ) -> None:
+        """Record the rating, then show the next caption (the press is acknowledged already)."""
         contest = await self.store.call(contests.get_contest, contest_id)
         entry = await self.store.call(entries.get_entry, entry_id)
         shown_to_them = entry is not None and entry_id in await self.store.call(
             votes.shown_to, contest_id, interaction.user.id
         )
         if contest is None or not shown_to_them:
-            await interaction.response.send_message(
-                "That ballot wasn't yours; press **Vote** for your own.", ephemeral=True
-            )
+            await interaction.followup.send(NOT_YOURS, ephemeral=True)
             return
         refusal = await self._refusal(interaction, contest, entry)
         if refusal:
@@ -187,21 +191,29 @@ class BallotBox:
         return None
 
     async def _show(self, interaction: discord.Interaction, **content: Any) -> None:
-        """The public Vote button opens an ephemeral ballot; buttons on the ballot update it."""
+        """Fill in the ballot: the Vote button's "thinking…" answer, or the ballot whose button
+        was pressed (both acknowledged already)."""
         content.setdefault("embed", None)
         content.setdefault("content", None)
-        if interaction.message is not None and interaction.message.flags.ephemeral:
-            await interaction.response.edit_message(**content)
-        else:
-            await interaction.response.send_message(
-                ephemeral=True,
-                allowed_mentions=NO_PINGS,
-                **{k: v for k, v in content.items() if v is not None},
-            )
+        await interaction.edit_original_response(allowed_mentions=NO_PINGS, **content)
+
+
+NOT_YOURS = "That ballot wasn't yours; press **Vote** for your own."
 
 
 def _ballots(interaction: discord.Interaction) -> BallotBox:
     return interaction.client.engine.ballots  # type: ignore[attr-defined]
+
+
+async def acknowledge_ballot_press(interaction: discord.Interaction) -> bool:
+    """Answer a press on a ballot at once: refuse someone else's ballot (it is ephemeral, so
+    Discord names its member), else defer the ballot's update. False when refused."""
+    shown = interaction.message.interaction_metadata if interaction.message else None
+    if shown is not None and shown.user.id != interaction.user.id:
+        await interaction.response.send_message(NOT_YOURS, ephemeral=True)
+        return False
+    await interaction.response.defer()
+    return True
 
 
 class OpenBallotButton(
@@ -225,6 +237,7 @@ class OpenBallotButton(
         return cls(int(match["contest"]))
 
     async def callback(self, interaction: discord.Interaction) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)
         await _ballots(interaction).next_caption(interaction, self.contest_id)
 
 
@@ -250,7 +263,10 @@ class RateButton(
         return cls(int(match["contest"]), int(match["entry"]), Rating(int(match["rating"])))
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        await _ballots(interaction).rate(interaction, self.contest_id, self.entry_id, self.rating)
+        if await acknowledge_ballot_press(interaction):
+            await _ballots(interaction).rate(
+                interaction, self.contest_id, self.entry_id, self.rating
+            )
 
 
 class SkipButton(
@@ -274,7 +290,8 @@ class SkipButton(
         return cls(int(match["contest"]), int(match["entry"]))
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        await _ballots(interaction).next_caption(interaction, self.contest_id)
+        if await acknowledge_ballot_press(interaction):
+            await _ballots(interaction).next_caption(interaction, self.contest_id)
 
 
 BALLOT_BUTTONS = (OpenBallotButton, RateButton, SkipButton)

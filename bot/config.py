@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
+from storage.shards import ShardSet
+
 DEFAULT_CONFIG_FILE = Path("punchline.toml")
 DEVICES = ("auto", "cpu", "cuda")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
@@ -39,6 +41,14 @@ class Settings:
     discord_api: str | None = None
     ai: str = "on"
     ai_timeout_s: int = 120
+    shard_count: int | None = None
+    shard_ids: tuple[int, ...] | None = None
+
+    def shards(self, recommended: int) -> ShardSet:
+        """The shards this process runs: the configured ones, else all ``recommended`` (the
+        count Discord's ``GET /gateway/bot`` answers)."""
+        count = self.shard_count or recommended
+        return ShardSet(count, frozenset(self.shard_ids or range(count)))
 
     def require_token(self) -> str:
         """The Discord token, or a :class:`ConfigError` that says how to get one."""
@@ -69,6 +79,8 @@ ENV_NAMES = {
     "discord_api": "PUNCHLINE_DISCORD_API",
     "ai": "PUNCHLINE_AI",
     "ai_timeout_s": "PUNCHLINE_AI_TIMEOUT",
+    "shard_count": "PUNCHLINE_SHARD_COUNT",
+    "shard_ids": "PUNCHLINE_SHARD_IDS",
 }
 
 
@@ -102,7 +114,9 @@ def _validated(raw: dict[str, object], source: Path) -> Settings:
     for name, value in raw.items():
         where = f"{ENV_NAMES[name]} (or '{name}' in {source})"
         kind = str(kinds[name])
-        if "Path" in kind:
+        if name == "shard_ids":
+            value = _shard_ids(value, where)
+        elif "Path" in kind:
             value = Path(str(value)).expanduser()
         elif "int" in kind:
             try:
@@ -137,4 +151,39 @@ def _validated(raw: dict[str, object], source: Path) -> Settings:
         )
     if settings.encoder and not Path(settings.encoder).is_dir():
         raise ConfigError(f"PUNCHLINE_ENCODER points at {settings.encoder}, which is not a folder")
+    _check_shards(settings)
     return replace(settings, log_level=settings.log_level.upper())
+
+
+def _shard_ids(value: object, where: str) -> tuple[int, ...]:
+    """Shard ids from a TOML list or from text such as ``"0,2"`` or ``"4-7"`` (ranges inclusive)."""
+    parts = value if isinstance(value, list) else str(value).replace(" ", "").split(",")
+    ids: list[int] = []
+    try:
+        for part in parts:
+            first, _, last = str(part).partition("-") if isinstance(part, str) else (part, "", "")
+            ids.extend(range(int(first), int(last or first) + 1))
+    except ValueError:
+        raise ConfigError(
+            f"{where} must list shard ids such as 0,1 or 0-3, not {value!r}"
+        ) from None
+    return tuple(sorted(set(ids)))
+
+
+def _check_shards(settings: Settings) -> None:
+    count, ids = settings.shard_count, settings.shard_ids
+    if count is not None and count < 1:
+        raise ConfigError("PUNCHLINE_SHARD_COUNT must be at least 1")
+    if ids is None:
+        return
+    if count is None:
+        raise ConfigError(
+            "PUNCHLINE_SHARD_IDS needs PUNCHLINE_SHARD_COUNT: every process of the bot must "
+            "agree on the total number of shards"
+        )
+    outside = [i for i in ids if not 0 <= i < count]
+    if outside or not ids:
+        raise ConfigError(
+            f"PUNCHLINE_SHARD_IDS must be between 0 and {count - 1} "
+            f"(PUNCHLINE_SHARD_COUNT is {count}), not {list(ids)}"
+        )

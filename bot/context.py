@@ -10,14 +10,17 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
 import discord
 
 from bot.rules.schedule import Phase
-from storage import contests, guilds
+from storage import audit, contests, guilds
+from storage.audit import AuditEntry
+from storage.shards import ShardSet
 
 if TYPE_CHECKING:
     from bot.clock import Clock
@@ -45,7 +48,9 @@ class CommunityModels(Protocol):
         """Drop the guild's cached adapter (its active version changed in the database)."""
         ...
 
-    async def jokes(self, guild_id: int | None, scene: str) -> JokeRun: ...
+    async def jokes(self, guild_id: int | None, scene: str, *, cartoon: bool = False) -> JokeRun:
+        """Gated, ranked jokes about ``scene`` (a cartoon's description when ``cartoon``)."""
+        ...
 
     async def taste(self, guild_id: int) -> TasteFindings | None: ...
 
@@ -83,14 +88,40 @@ class BotContext:
     config: Settings
     ai: CommunityModels | None = None
     lock: GuildLocks = field(default_factory=GuildLocks)
+    shards: ShardSet = field(default_factory=lambda: ShardSet.every(1))
+    """The shards this process runs: it schedules their guilds' contests and jobs, no others."""
 
     @property
     def user_id(self) -> int:
         """The bot's own user id (known once connected)."""
         return self.client.user.id
 
+    _settings: dict[int, GuildSettings | None] = field(default_factory=dict, repr=False)
+
     async def guild_settings(self, guild_id: int) -> GuildSettings | None:
-        return await self.store.call(guilds.get_settings, guild_id)
+        """The guild's settings, from memory after the first read (every vote needs its gates)."""
+        if guild_id not in self._settings:
+            self._settings[guild_id] = await self.store.call(guilds.get_settings, guild_id)
+        return self._settings[guild_id]
+
+    async def update_settings(
+        self,
+        entry: AuditEntry | Callable[[GuildSettings], AuditEntry | None],
+        guild_id: int,
+        now: datetime,
+        **changes: object,
+    ) -> GuildSettings:
+        """Change the guild's settings and write ``entry`` in one transaction; the bot's memory
+        of them follows. The one way the bot changes settings."""
+        settings = await self.store.call(
+            audit.audited, entry, guilds.update_settings, guild_id, now, **changes
+        )
+        self._settings[guild_id] = settings
+        return settings
+
+    def forget_settings(self, guild_id: int) -> None:
+        """Read the guild's settings from the database again (after a change made elsewhere)."""
+        self._settings.pop(guild_id, None)
 
     async def current_contest(self, guild_id: int) -> Contest | None:
         """The guild's latest contest while it is still running."""

@@ -48,8 +48,10 @@ def _arm(
 
 
 def arm_maintenance(scheduler: AsyncIOScheduler, ctx: BotContext) -> None:
-    """Schedule the jobs; those that need the AI only when it is loaded."""
-    _arm(scheduler, ctx, nightly_backup, BACKUP_AT)
+    """Schedule the jobs; those that need the AI only when it is loaded. Of processes sharing
+    one database, the one that runs shard 0 backs it up; each refits its own shards' guilds."""
+    if 0 in ctx.shards.ids:
+        _arm(scheduler, ctx, nightly_backup, BACKUP_AT)
     if ctx.ai is not None:
         _arm(scheduler, ctx, nightly_refit, REFIT_AT)
         _arm(scheduler, ctx, weekly_taste_reports, WEEKLY_REPORT_AT)
@@ -73,8 +75,9 @@ async def nightly_backup(ctx: BotContext) -> None:
 
 
 async def nightly_refit(ctx: BotContext) -> None:
-    """Refit every community's adapter in turn; one community's failure never stops the others."""
-    for settings in await ctx.store.call(guilds.configured_guilds):
+    """Refit the adapter of every community on this process's shards in turn; one community's
+    failure never stops the others."""
+    for settings in await ctx.store.call(guilds.configured_guilds, ctx.shards):
         try:
             await asyncio.wait_for(ctx.ai.refit(settings.guild_id), REFIT_TIMEOUT_S)
         except Exception:  # a failed refit keeps the old adapter; the next night tries again
@@ -82,8 +85,9 @@ async def nightly_refit(ctx: BotContext) -> None:
 
 
 async def weekly_taste_reports(ctx: BotContext) -> None:
-    """Post the taste report in the contest channel of every guild that enabled it."""
-    for settings in await ctx.store.call(guilds.configured_guilds):
+    """Post the taste report in the contest channel of every guild on this process's shards
+    that enabled it."""
+    for settings in await ctx.store.call(guilds.configured_guilds, ctx.shards):
         if not settings.weekly_report:
             continue
         try:

@@ -14,10 +14,11 @@ import discord
 
 from bot import render
 from bot.context import BotContext
+from bot.images import prepare_prompt_image
 from bot.text import NO_PINGS, quote_caption, timestamp
 from storage import audit, contests, prompts
 from storage.audit import AuditEntry
-from storage.models import Contest
+from storage.models import Contest, Prompt
 
 PROMPT_FILE = "prompt.png"
 RECENT_MESSAGES = 50  # how far back a retried step looks for a post it made but never recorded
@@ -58,8 +59,17 @@ async def seed_starter_pool(ctx: BotContext, guild_id: int) -> None:
     now = ctx.clock.now()
     for starter in render.STARTER_PROMPTS:
         image = await asyncio.to_thread(render.starter_image, starter)
+        # identified by its pixels, like uploads, so a member re-uploading it is recognised
+        pixels = (await asyncio.to_thread(prepare_prompt_image, image)).content_hash
         await ctx.store.call(
-            prompts.add_prompt, guild_id, image, "png", starter.description, None, now
+            prompts.add_prompt,
+            guild_id,
+            image,
+            "png",
+            starter.description,
+            None,
+            now,
+            content_hash=pixels,
         )
 
 
@@ -78,9 +88,7 @@ async def post_prompt(ctx: BotContext, contest: Contest, *, retry: bool = False)
     image = await ctx.store.call(prompts.prompt_image, contest.prompt_id)
     embed = discord.Embed(
         title=title,
-        description=f"{quote_caption(prompt.description)}\n\n"
-        f"Send your caption with **/caption submit** {timestamp(contest.voting_at)}. "
-        f"Entries stay anonymous until the results.",
+        description=await prompt_text(ctx, contest, prompt),
         colour=discord.Colour.gold(),
     )
     embed.add_field(name="Submissions close", value=timestamp(contest.voting_at, "f"))
@@ -92,6 +100,30 @@ async def post_prompt(ctx: BotContext, contest: Contest, *, retry: bool = False)
         allowed_mentions=NO_PINGS,
     )
     await ctx.store.call(contests.set_message_ids, contest.id, prompt_message_id=message.id)
+
+
+async def prompt_text(ctx: BotContext, contest: Contest, prompt: Prompt) -> str:
+    """The prompt post's text: the scene, who suggested the picture (a mention that never pings),
+    whether it is a rerun, and how to enter."""
+    lines = [quote_caption(prompt.description)] if prompt.description else []
+    suggester = await ctx.store.call(prompts.credited_suggester, prompt.id)
+    if suggester is not None:
+        lines.append(f"📸 Picture by <@{suggester}>")
+    shown_before = await ctx.store.call(
+        prompts.previous_use, contest.guild_id, prompt.id, contest.day
+    )
+    if shown_before is not None:
+        health = await ctx.store.call(prompts.pool_health, contest.guild_id)
+        dry = " The pool has no new pictures left:" if health.unused == 0 else ""
+        lines.append(
+            f"🔁 A rerun: this picture was the prompt on {shown_before}.{dry} "
+            "Suggest a new one with **/prompt suggest**!"
+        )
+    lines.append(
+        f"\nSend your caption with **/caption submit** {timestamp(contest.voting_at)}. "
+        "Entries stay anonymous until the results."
+    )
+    return "\n".join(lines).strip()
 
 
 async def adopt_unrecorded_results(ctx: BotContext, contest: Contest) -> bool:

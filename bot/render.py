@@ -29,11 +29,22 @@ class CardLine:
     mean: float
 
 
+@dataclass(frozen=True)
+class AIPick:
+    """The AI's favourite caption, for the card's right-hand panel."""
+
+    caption: str
+    author: str
+    crowd_rank: int  # where the crowd placed it
+    confidence: float  # that the crowd prefers it to the AI's runner-up
+    calibrated: bool
+
+
 @cache
-def font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+def font(size: int, bold: bool = False) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
     """DejaVu Sans where the system has it (wide script coverage), else Pillow's own font."""
     try:
-        return ImageFont.truetype("DejaVuSans.ttf", size)
+        return ImageFont.truetype("DejaVuSans-Bold.ttf" if bold else "DejaVuSans.ttf", size)
     except OSError:
         return ImageFont.load_default(size=size)
 
@@ -59,6 +70,24 @@ def _wrap(text: str, size: int, width: int) -> list[str]:
     return lines or [""]
 
 
+def _fit(text: str, size: int, width: int, bold: bool = False) -> str:
+    """``text`` cut with an ellipsis to fit in ``width`` pixels on one line."""
+    face = font(size, bold)
+    if face.getlength(text) <= width:
+        return text
+    while text and face.getlength(text + "…") > width:
+        text = text[:-1]
+    return text.rstrip() + "…"
+
+
+def _lines(text: str, size: int, width: int, most: int) -> list[str]:
+    """``text`` wrapped to ``width``, at most ``most`` lines (the last one ellipsised if cut)."""
+    wrapped = _wrap(text, size, width)
+    if len(wrapped) <= most:
+        return wrapped
+    return [*wrapped[: most - 1], _fit(" ".join(wrapped[most - 1 :]), size, width - 1)]
+
+
 def _thumbnail(data: bytes | None, box: tuple[int, int]) -> Image.Image | None:
     if not data:
         return None
@@ -68,38 +97,102 @@ def _thumbnail(data: bytes | None, box: tuple[int, int]) -> Image.Image | None:
         return img.copy()
 
 
-def results_card(title: str, lines: list[CardLine], prompt_image: bytes | None) -> bytes:
-    """The PNG posted with the results: the prompt thumbnail and the top three captions."""
-    top = lines[:3]
-    thumb = _thumbnail(prompt_image, (360, 360))
-    text_x = 30 + (thumb.width + 30 if thumb else 0)
-    wrapped = [_wrap(f"“{line.caption}”", 26, CARD_WIDTH - text_x - 80) for line in top]
-    row_heights = [40 + 34 * len(w) + 34 for w in wrapped]
-    header = 110
-    body = max(sum(row_heights) + 20, (thumb.height + 40) if thumb else 0)
-    card = Image.new("RGB", (CARD_WIDTH, header + body + 50), PAPER)
+def card_stats(line: CardLine) -> str:
+    """The line under a caption on the card: its votes and mean, or that nobody rated it (the
+    tally's mean of an unrated entry is the contest's prior, not a rating anyone gave)."""
+    if not line.votes:
+        return "no ratings"
+    return f"{line.votes} vote{'s' if line.votes != 1 else ''} · mean {line.mean:.2f}"
+
+
+# The results card is 1000 × 600 whatever the captions, so Discord's chat preview (an embed image
+# shows at most about 400 px wide and 300 tall) always shows it whole at 40%: captions and names
+# (30 px) read at 12 px there, the smallest text (24 px) at about 10 px.
+RESULTS_SIZE = (1000, 600)
+AI_BLUE = (52, 101, 190)
+_PANEL = (580, 100, 980, 580)  # the right-hand column: the prompt, then the AI's pick
+
+
+def results_card(
+    title: str,
+    podium: list[CardLine],
+    prompt_image: bytes | None,
+    ai: AIPick | None = None,
+    ai_note: str | None = None,
+) -> bytes:
+    """The PNG posted with the results: the crowd's top three beside the AI's pick.
+
+    ``ai_note`` takes the AI panel's place when there is no pick to show (the AI failed, or
+    too few captions); with neither, the prompt picture fills the right-hand column.
+    """
+    card = Image.new("RGB", RESULTS_SIZE, PAPER)
     draw = ImageDraw.Draw(card)
-    draw.rectangle((0, 0, CARD_WIDTH, 90), fill=INK)
-    draw.text((30, 22), title, font=font(40), fill=PAPER)
+    draw.rectangle((0, 0, RESULTS_SIZE[0], 80), fill=INK)
+    draw.text(
+        (30, 40), _fit(title, 40, 940, bold=True), font=font(40, True), fill=PAPER, anchor="lm"
+    )
+    _draw_podium(draw, podium[:3])
+    left, top, right, bottom = _PANEL
+    has_panel = ai is not None or ai_note is not None
+    thumb = _thumbnail(prompt_image, (right - left, 170 if has_panel else bottom - top))
     if thumb:
-        card.paste(thumb, (30, header))
-        draw.rectangle(
-            (29, header - 1, 30 + thumb.width, header + thumb.height), outline=INK, width=2
+        x = left + (right - left - thumb.width) // 2
+        card.paste(thumb, (x, top))
+        draw.rectangle((x - 1, top - 1, x + thumb.width, top + thumb.height), outline=INK, width=2)
+    if has_panel:
+        _draw_ai_panel(
+            draw, (left, top + (thumb.height if thumb else 0) + 20, right, bottom), ai, ai_note
         )
-    y = header
-    for line, wrap, height in zip(top, wrapped, row_heights, strict=True):
-        draw.ellipse((text_x, y + 2, text_x + 36, y + 38), fill=MEDALS[line.rank - 1])
-        draw.text((text_x + 18, y + 20), str(line.rank), font=font(22), fill=INK, anchor="mm")
-        draw.text((text_x + 50, y + 6), line.author, font=font(26), fill=INK)
-        for i, part in enumerate(wrap):
-            draw.text((text_x + 50, y + 42 + 34 * i), part, font=font(26), fill=INK)
-        stats = f"{line.votes} vote{'s' if line.votes != 1 else ''} · mean {line.mean:.2f}"
-        draw.text((text_x + 50, y + 42 + 34 * len(wrap)), stats, font=font(20), fill=MUTED)
-        y += height
-    if not top:
-        draw.text((30, header), "No entries this time.", font=font(30), fill=MUTED)
-    draw.text((30, card.height - 36), "Punchline · crowd ranking", font=font(18), fill=MUTED)
     return _png(card)
+
+
+def _draw_podium(draw: ImageDraw.ImageDraw, podium: list[CardLine]) -> None:
+    draw.text((30, 100), "THE CROWD'S PODIUM", font=font(24, True), fill=MUTED)
+    if not podium:
+        draw.text((30, 150), "No entries this time.", font=font(30), fill=MUTED)
+    for row, line in enumerate(podium):
+        y = 140 + 148 * row
+        draw.ellipse((30, y, 72, y + 42), fill=MEDALS[line.rank - 1])
+        draw.text((51, y + 21), str(line.rank), font=font(24, True), fill=INK, anchor="mm")
+        draw.text((88, y + 3), _fit(line.author, 30, 465, bold=True), font=font(30, True), fill=INK)
+        caption = _lines(f"“{line.caption}”", 30, 465, 2)
+        for i, part in enumerate(caption):
+            draw.text((88, y + 42 + 34 * i), part, font=font(30), fill=INK)
+        stats = card_stats(line)
+        draw.text((88, y + 46 + 34 * len(caption)), stats, font=font(24), fill=MUTED)
+
+
+def _draw_ai_panel(
+    draw: ImageDraw.ImageDraw,
+    box: tuple[int, int, int, int],
+    ai: AIPick | None,
+    note: str | None,
+) -> None:
+    left, top, right, bottom = box
+    width = right - left - 36
+    draw.rounded_rectangle(box, radius=14, fill=(236, 241, 250), outline=AI_BLUE, width=3)
+    draw.text((left + 18, top + 16), "THE AI'S PICK", font=font(24, True), fill=AI_BLUE)
+    y = top + 54
+    if ai is None:
+        for part in _lines(note or "", 26, width, 4):
+            draw.text((left + 18, y), part, font=font(26), fill=MUTED)
+            y += 32
+        return
+    caption = _lines(f"“{ai.caption}”", 30, width, max(1, (bottom - top - 170) // 34))
+    for part in caption:
+        draw.text((left + 18, y), part, font=font(30), fill=INK)
+        y += 34
+    draw.text((left + 18, y + 4), _fit(f"by {ai.author}", 26, width), font=font(26, True), fill=INK)
+    agrees = (
+        "The crowd's winner too" if ai.crowd_rank == 1 else f"The crowd placed it #{ai.crowd_rank}"
+    )
+    how_sure = (
+        f"Confidence {ai.confidence:.0%} (calibrated)"
+        if ai.calibrated
+        else "Confidence not yet calibrated"
+    )
+    draw.text((left + 18, bottom - 76), _fit(agrees, 24, width), font=font(24), fill=INK)
+    draw.text((left + 18, bottom - 42), _fit(how_sure, 24, width), font=font(24), fill=AI_BLUE)
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Protocol
 
 import discord
 
@@ -16,10 +18,15 @@ from bot.text import NO_PINGS, clip, quote_caption
 from storage import audit, contests, entries, prompts, seasons, votes
 from storage.audit import AuditEntry
 from storage.models import Contest, Entry, Placement, RatingCounts
+from storage.privacy import ERASED_TEXT, FORMER_MEMBER, is_former_member
+
+if TYPE_CHECKING:
+    from ranker import AIRanking
 
 log = logging.getLogger(__name__)
 SHOWN_LINES = 10
 MEDALS = {1: "🥇", 2: "🥈", 3: "🥉"}
+NO_RATINGS = "no ratings"
 
 
 async def tally(ctx: BotContext, contest: Contest) -> tuple[list[TallyLine], dict[int, Entry]]:
@@ -101,20 +108,9 @@ async def announce_results(ctx: BotContext, contest: Contest) -> None:
         )
     if ai is not None:
         embed.add_field(name="🤖 The AI's ranking", value=ai_text(ai, lines, ordered), inline=False)
-    names = {
-        line.author_id: await ctx.display_name(contest.guild_id, line.author_id)
-        for line in lines[:3]
-    }
-    card_lines = [
-        render.CardLine(
-            line.rank, by_id[line.entry_id].text, names[line.author_id], line.votes, line.mean
-        )
-        for line in lines[:3]
-    ]
-    image = (
-        await ctx.store.call(prompts.prompt_image, contest.prompt_id) if contest.prompt_id else None
-    )
-    card = await asyncio.to_thread(render.results_card, results_title(contest), card_lines, image)
+    pick, note = await ai_panel(ctx, contest, lines, ordered, ai, ai_failure)
+    captions = {e.id: e.text for e in by_id.values()}
+    card = await results_card(ctx, contest, lines, captions, pick, note)
     embed.set_image(url="attachment://results.png")
     channel = await ctx.channel(contest.channel_id)
     message = await channel.send(
@@ -133,19 +129,113 @@ async def announce_results(ctx: BotContext, contest: Contest) -> None:
     )
 
 
+class Placed(Protocol):
+    """A placed entry, as a tally line or a stored placement gives it."""
+
+    rank: int
+    entry_id: int
+    author_id: int
+    votes: int
+    mean: float
+
+
+def author_mention(author_id: int) -> str:
+    """How results and leaderboards name an author: a mention, or "a former member"."""
+    return FORMER_MEMBER if is_former_member(author_id) else f"<@{author_id}>"
+
+
+async def author_name(ctx: BotContext, guild_id: int, author_id: int) -> str:
+    """An author's display name for a picture, "a former member" for an erased one."""
+    if is_former_member(author_id):
+        return FORMER_MEMBER
+    return await ctx.display_name(guild_id, author_id)
+
+
+async def results_card(
+    ctx: BotContext,
+    contest: Contest,
+    placed: Sequence[Placed],
+    captions: Mapping[int, str],
+    ai_pick: render.AIPick | None = None,
+    ai_note: str | None = None,
+) -> bytes:
+    """The results card's PNG: the top three of ``placed`` (best first) beside the prompt and
+    the AI's pick (or ``ai_note`` saying why there is none)."""
+    top = placed[:3]
+    names = [await author_name(ctx, contest.guild_id, p.author_id) for p in top]
+    card_lines = [
+        render.CardLine(p.rank, captions[p.entry_id], name, p.votes, p.mean)
+        for p, name in zip(top, names, strict=True)
+    ]
+    image = (
+        await ctx.store.call(prompts.prompt_image, contest.prompt_id) if contest.prompt_id else None
+    )
+    return await asyncio.to_thread(
+        render.results_card, results_title(contest), card_lines, image, ai_pick, ai_note
+    )
+
+
+async def ai_panel(
+    ctx: BotContext,
+    contest: Contest,
+    lines: list[TallyLine],
+    ordered: list[Entry],
+    ai: AIRanking | None,
+    ai_failure: str | None,
+) -> tuple[render.AIPick | None, str | None]:
+    """The card's AI panel: its pick with where the crowd placed it, or why there is none."""
+    if ai is not None:
+        chosen = ordered[ai.order[0]]
+        crowd_rank = next(line.rank for line in lines if line.entry_id == chosen.id)
+        author = await author_name(ctx, contest.guild_id, chosen.author_id)
+        return render.AIPick(chosen.text, author, crowd_rank, ai.confidence, ai.calibrated), None
+    if ai_failure is not None:
+        return None, "The AI's ranking was unavailable this time; the crowd's stands."
+    if ctx.ai is not None and lines:
+        return None, "Too few captions for the AI to pick one."
+    return None, None
+
+
 def crowd_text(lines: list[TallyLine], by_id: dict[int, Entry]) -> str:
+    """The results post's ranking: each entry's caption, author and ratings.
+
+    An entry nobody rated says so rather than show the contest's prior as if it were its mean.
+    """
     rows = []
     for line in lines[:SHOWN_LINES]:
         entry = by_id[line.entry_id]
         counts = " · ".join(f"{rating.emoji} {n}" for rating, n in line.counts.by_rating())
-        rows.append(
-            f"{MEDALS.get(line.rank, f'**{line.rank}.**')} **Entry #{entry.number}** by "
-            f"<@{entry.author_id}>\n> {quote_caption(entry.text)}\n"
-            f"{counts} · mean {line.mean:.2f}"
-        )
+        ratings = f"{counts} · mean {line.mean:.2f}" if line.votes else NO_RATINGS
+        medal = MEDALS.get(line.rank, f"**{line.rank}.**")
+        heading = _entry_heading(entry.number, author_mention(entry.author_id))
+        rows.append(f"{medal} {heading}\n> {quote_caption(entry.text)}\n{ratings}")
     if len(lines) > SHOWN_LINES:
         rows.append(f"…and {len(lines) - SHOWN_LINES} more. Thanks, everyone!")
     return clip("\n\n".join(rows), 4096)
+
+
+def _entry_heading(number: int | None, author: str) -> str:
+    return f"**Entry #{number}** by {author}"
+
+
+def erase_from_crowd_text(
+    text: str, user_id: int, captions: Sequence[tuple[int | None, str]]
+) -> str:
+    """A posted :func:`crowd_text` with an erased member's captions and mention taken out.
+
+    ``captions`` are (entry number, caption as posted). An entry whose row was clipped at the
+    end of the post loses the rest of the post from that row on.
+    """
+    for number, caption in captions:
+        heading = _entry_heading(number, f"<@{user_id}>")
+        posted = f"{heading}\n> {quote_caption(caption)}\n"
+        if posted in text:
+            erased = f"{_entry_heading(number, FORMER_MEMBER)}\n> {quote_caption(ERASED_TEXT)}\n"
+            text = text.replace(posted, erased)
+        elif heading in text:
+            row_start = text.rfind("\n\n", 0, text.index(heading))
+            text = text[: max(row_start, 0)] + "\n\n…"
+    return text.replace(f"<@{user_id}>", FORMER_MEMBER)
 
 
 def ai_text(ai, lines: list[TallyLine], ordered: list[Entry]) -> str:

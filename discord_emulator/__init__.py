@@ -14,17 +14,20 @@ the gateway on ``/gateway``)::
 
 from .emulator import DiscordEmulator
 from .errors import DiscordAPIError
-from .interactions import InteractionResult
+from .interactions import ApplicationDidNotRespond, InteractionResult
 from .permissions import Permission
-from .server import RequestRecord
+from .rules import Rules
+from .server import Exchange, RequestRecord
 from .state import Attachment, Channel, Guild, Member, Message, Role, User
 from .testing import running_client
 
 __all__ = [
+    "ApplicationDidNotRespond",
     "Attachment",
     "Channel",
     "DiscordAPIError",
     "DiscordEmulator",
+    "Exchange",
     "Guild",
     "InteractionResult",
     "Member",
@@ -32,6 +35,7 @@ __all__ = [
     "Permission",
     "RequestRecord",
     "Role",
+    "Rules",
     "User",
     "running_client",
 ]

@@ -9,10 +9,8 @@ from typing import Any
 
 from aiohttp import BodyPartReader, web
 
-from .errors import invalid_form_body
+from .errors import DiscordAPIError
 from .state import Attachment
-
-MAX_CONTENT = 2000
 
 
 def json_response(
@@ -43,17 +41,24 @@ class RequestBody:
     uploads: list[Upload] = field(default_factory=list)
 
 
+REQUEST_PAYLOAD = web.RequestKey("discord_emulator.payload", object)
+"""Where :func:`read_body` leaves the parsed JSON payload on the request, for the exchange log."""
+
+
 async def read_body(request: web.Request) -> RequestBody:
     """Parse JSON or ``multipart/form-data`` as discord.py sends them."""
     if request.content_type == "multipart/form-data":
-        return await _read_multipart(request)
-    if not request.can_read_body:
+        body = await _read_multipart(request)
+    elif not request.can_read_body:
         return RequestBody({})
-    try:
-        payload = await request.json()
-    except json.JSONDecodeError:
-        raise invalid_form_body("_", "The request body contains invalid JSON.") from None
-    return RequestBody(payload if payload is not None else {})
+    else:
+        try:
+            payload = await request.json()
+        except json.JSONDecodeError:
+            raise DiscordAPIError(400, 50109, "The request body contains invalid JSON.") from None
+        body = RequestBody(payload if payload is not None else {})
+    request[REQUEST_PAYLOAD] = body.payload
+    return body
 
 
 async def _read_multipart(request: web.Request) -> RequestBody:
@@ -111,9 +116,16 @@ def _new(upload: Upload, entry: dict[str, Any], channel_id: int, new_id: Any) ->
     )
 
 
-def check_content(content: Any) -> str:
-    """Validate ``content`` (None becomes empty) against Discord's 2000-character limit."""
-    text = "" if content is None else str(content)
-    if len(text) > MAX_CONTENT:
-        raise invalid_form_body("content", f"Must be {MAX_CONTENT} or fewer in length.")
-    return text
+def content_text(content: Any) -> str:
+    """A body's ``content`` as stored: None becomes empty (limits are checked in :mod:`.limits`)."""
+    return "" if content is None else str(content)
+
+
+async def read_json(request: web.Request) -> Any:
+    """A JSON body of any shape (a command list, say), kept for the exchange log too."""
+    try:
+        payload = await request.json()
+    except json.JSONDecodeError:
+        raise DiscordAPIError(400, 50109, "The request body contains invalid JSON.") from None
+    request[REQUEST_PAYLOAD] = payload
+    return payload

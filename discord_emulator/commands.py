@@ -4,26 +4,29 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from . import payloads
+from .command_rules import check_command, check_command_list
 from .errors import invalid_form_body, unknown
 from .state import Attachment, State
 
 SUB_COMMAND, SUB_COMMAND_GROUP = 1, 2
 STRING, INTEGER, BOOLEAN, USER, CHANNEL, ROLE, MENTIONABLE, NUMBER, ATTACHMENT = range(3, 12)
 
-_NAME = re.compile(r"^[-_\w]{1,32}$")
-
 
 class CommandRegistry:
-    """Commands per scope: ``None`` for global, else a guild id; keyed by ``"type:name"``."""
+    """Commands per scope: ``None`` for global, else a guild id; keyed by ``"type:name"``.
 
-    def __init__(self, state: State) -> None:
+    With ``enforce_rules`` (a callable, so the emulator's switch is read at each sync) the
+    command tree is checked as Discord checks it (:mod:`.command_rules`).
+    """
+
+    def __init__(self, state: State, enforce_rules: Callable[[], bool] = lambda: True) -> None:
         self._state = state
+        self._enforce_rules = enforce_rules
 
     def _scope(self, guild_id: int | None) -> dict[str, dict[str, Any]]:
         return self._state.commands.setdefault(guild_id, {})
@@ -34,6 +37,8 @@ class CommandRegistry:
 
     def overwrite(self, guild_id: int | None, bodies: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Bulk overwrite (``PUT``): commands keep their id when their name and type survive."""
+        if self._enforce_rules():
+            check_command_list(bodies)
         old = self._scope(guild_id)
         new = {}
         for body in bodies:
@@ -47,6 +52,8 @@ class CommandRegistry:
 
     def upsert(self, guild_id: int | None, body: dict[str, Any]) -> dict[str, Any]:
         scope = self._scope(guild_id)
+        if self._enforce_rules():
+            check_command(body, list(scope.values()))
         previous = scope.get(_key(body))
         command = self._normalise(body, guild_id, previous["id"] if previous else None)
         scope[_key(body)] = command
@@ -62,8 +69,12 @@ class CommandRegistry:
         """``PATCH``: the command keeps its id, even when renamed."""
         current = self.get(guild_id, command_id)
         scope = self._scope(guild_id)
+        merged = {**current, **body}
+        if self._enforce_rules():
+            others = [c for c in scope.values() if c is not current]
+            check_command(merged, others)
         del scope[_key(current)]
-        command = self._normalise({**current, **body}, guild_id, current["id"])
+        command = self._normalise(merged, guild_id, current["id"])
         scope[_key(command)] = command
         return command
 
@@ -84,11 +95,6 @@ class CommandRegistry:
         self, body: dict[str, Any], guild_id: int | None, command_id: str | None
     ) -> dict[str, Any]:
         kind = int(body.get("type", 1))
-        name = str(body.get("name", ""))
-        if not _NAME.match(name) or (kind == 1 and name != name.lower()):
-            raise invalid_form_body("name", "Command name is invalid")
-        if kind == 1 and not 1 <= len(body.get("description", "")) <= 100:
-            raise invalid_form_body("description", "Must be between 1 and 100 in length.")
         command = {
             "name_localizations": None,
             "description_localizations": None,
@@ -104,6 +110,8 @@ class CommandRegistry:
             "type": kind,
             "description": body.get("description", ""),
         }
+        if command["integration_types"] is None:  # Discord's default: installed in a guild
+            command["integration_types"] = [0]
         if command["default_member_permissions"] is not None:
             command["default_member_permissions"] = str(int(command["default_member_permissions"]))
         if guild_id is not None:

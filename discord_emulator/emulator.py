@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Self, TypeVar
@@ -10,16 +11,20 @@ import discord.gateway
 import discord.http
 import yarl
 
+from .clock import EmulatorClock
 from .commands import CommandRegistry
 from .faults import FaultInjector
 from .gateway import GatewayServer
+from .gateway_shards import GUILD_LIMIT
 from .interactions import InteractionHub
+from .ratelimits import RateLimiter
 from .routes_channels import ChannelRoutes
 from .routes_guilds import GuildRoutes
 from .routes_interactions import InteractionRoutes
-from .server import API_PREFIX, HttpServer, RequestRecord
+from .rules import Rules
+from .server import API_PREFIX, Exchange, HttpServer, RequestRecord
 from .service import DiscordService
-from .state import Message, State, User
+from .state import Channel, Message, State, User
 from .users import UserActions
 from .waiting import ChangeNotifier
 from .world import WorldBuilder, as_id
@@ -33,7 +38,18 @@ class DiscordEmulator(WorldBuilder, UserActions):
 
     ``await start()`` binds ``127.0.0.1``; ``configure_discord_py()`` points discord.py at it.
     State lives in memory and outlives bot clients, so a restarted bot sees the same world.
+
+    ``rules`` says which of Discord's rules are enforced: all of them unless a test says
+    otherwise, here or for a whole suite through :attr:`default_rules`; it can be changed at
+    any time through :attr:`rules`. ``record_exchanges`` keeps
+    every REST request and answer in :attr:`exchanges` for :mod:`.conformance`.
+
+    The gateway shards as Discord does (:mod:`.gateway_shards`): ``guild_limit`` guilds a
+    session may hold before 4011 (Discord's 2,500), ``max_concurrency`` identifies per 5 s.
     """
+
+    default_rules: Rules = Rules()
+    """The rules of an emulator built without ``rules=`` (a suite's fixture may set it)."""
 
     def __init__(
         self,
@@ -43,27 +59,55 @@ class DiscordEmulator(WorldBuilder, UserActions):
         heartbeat_interval_ms: int = 41_250,
         timeout: float = DEFAULT_TIMEOUT,
         state: State | None = None,
+        rules: Rules | None = None,
+        record_exchanges: bool = False,
+        guild_limit: int = GUILD_LIMIT,
+        max_concurrency: int = 1,
     ) -> None:
         if state is None:
             state = _fresh_state(token, bot_name)
         self.state = state
+        self.rules = self.default_rules if rules is None else rules
+        self.clock = EmulatorClock()
         self.notifier = ChangeNotifier(timeout)
         self.faults = FaultInjector()
+        self.rate_limiter = RateLimiter(self.clock)
         self.gateway = GatewayServer(
             state,
             self.notifier,
             url=lambda: self.gateway_url,
+            clock=self.clock,
+            rules=lambda: self.rules,
             heartbeat_interval_ms=heartbeat_interval_ms,
+            guild_limit=guild_limit,
+            max_concurrency=max_concurrency,
         )
-        self._service = DiscordService(state, self.gateway, self.notifier, lambda: self.base_url)
+        self._service = DiscordService(
+            state,
+            self.gateway,
+            self.notifier,
+            lambda: self.base_url,
+            clock=self.clock,
+            rules=lambda: self.rules,
+        )
         self.interactions = InteractionHub(self._service)
-        self._commands = CommandRegistry(state)
+        self._commands = CommandRegistry(state, lambda: self.rules.command_rules)
         routes = [
             *ChannelRoutes(self._service).table(),
-            *GuildRoutes(state, lambda: self.gateway_url).table(),
+            *GuildRoutes(state, self.gateway.bot_gateway).table(),
             *InteractionRoutes(state, self._commands, self.interactions).table(),
         ]
-        self._http = HttpServer(state, self.gateway, self.faults, routes)
+        self._http = HttpServer(
+            state,
+            self.gateway,
+            self.faults,
+            routes,
+            rules=lambda: self.rules,
+            limiter=self.rate_limiter,
+            before_request=self._service.threads.expire_idle,
+        )
+        if record_exchanges:
+            self._http.record_exchanges()
         self._saved_discord_py: tuple[Any, Any] | None = None
 
     @classmethod
@@ -136,6 +180,26 @@ class DiscordEmulator(WorldBuilder, UserActions):
         """Every REST request so far: ``(method, path, status)``."""
         return self._http.request_log
 
+    @property
+    def exchanges(self) -> list[Exchange]:
+        """Every REST request with its body and answer (``record_exchanges=True`` only)."""
+        if self._http.exchanges is None:
+            raise RuntimeError("build the emulator with record_exchanges=True to keep exchanges")
+        return self._http.exchanges
+
+    @property
+    def first_answer_times(self) -> list[float]:
+        """Seconds from each interaction to the bot's first answer to it, oldest first
+        (late answers included: compare with ``rules.INITIAL_RESPONSE_DEADLINE_S``)."""
+        return self.interactions.first_answer_times
+
+    def advance_time(self, by: float | dt.timedelta) -> None:
+        """Move the emulator's clock forward: interaction tokens age, rate-limit windows
+        reset, idle threads archive (the bot gets THREAD_UPDATE)."""
+        self.clock.advance(by)
+        self._service.threads.expire_idle()
+        self.notifier.notify()
+
     def configure_discord_py(self) -> None:
         """Point discord.py's REST base and default gateway URL at this emulator.
 
@@ -168,6 +232,15 @@ class DiscordEmulator(WorldBuilder, UserActions):
             raise KeyError(f"no message {as_id(message_id)}")
         return message
 
+    def dm_channel(self, user_id: Any) -> Channel | None:
+        """The DM channel the bot opened with ``user_id`` (None until it did)."""
+        return self.state.dm_channel(as_id(user_id))
+
+    def direct_messages(self, user_id: Any) -> list[Message]:
+        """What the bot sent ``user_id`` in DMs, oldest first."""
+        channel = self.dm_channel(user_id)
+        return [] if channel is None else self.state.visible_messages(channel.id)
+
     def commands(self, guild_id: Any = None) -> list[dict[str, Any]]:
         """Application commands the bot registered globally (or for ``guild_id``)."""
         return self._commands.in_scope(None if guild_id is None else as_id(guild_id))
@@ -198,28 +271,35 @@ class DiscordEmulator(WorldBuilder, UserActions):
 
         return await self.wait_until(check, f"a message in channel {channel}")
 
-    async def wait_for_gateway(self, entry: str, *, count: int = 1) -> None:
-        """Wait until the gateway logged ``entry`` (``"READY"``, ``"RESUMED"``…) ``count`` times."""
-        history = self.gateway.history
+    async def wait_for_gateway(
+        self, entry: str, *, count: int = 1, shard: int | None = None
+    ) -> None:
+        """Wait until the gateway logged ``entry`` (``"READY"``, ``"RESUMED"``…) ``count`` times
+        (for shard ``shard``, when given)."""
+        logged = self.gateway.shard_history
 
         def check() -> bool:
-            return sum(1 for e in history if e == entry) >= count
+            return sum(1 for s, e in logged if e == entry and shard in (None, s)) >= count
 
-        await self.wait_until(check, f"{count}x gateway {entry}")
+        where = "" if shard is None else f" on shard {shard}"
+        await self.wait_until(check, f"{count}x gateway {entry}{where}")
 
     # -- connection faults ---------------------------------------------------------------
 
-    def drop_gateway(self) -> None:
-        """Cut gateway sockets abruptly; discord.py reconnects, RESUMEs and gets the gap replayed."""
-        self.gateway.drop()
+    def drop_gateway(self, shard: int | None = None) -> None:
+        """Cut gateway sockets abruptly (``shard``'s only, when given); discord.py reconnects,
+        RESUMEs and gets the gap replayed."""
+        self.gateway.drop(shard)
 
-    def request_reconnect(self) -> None:
-        """Send RECONNECT (opcode 7), as Discord does before moving a session."""
-        self.gateway.request_reconnect()
+    def request_reconnect(self, shard: int | None = None) -> None:
+        """Send RECONNECT (opcode 7), as Discord does before moving a session (to ``shard``'s
+        sessions only, when given)."""
+        self.gateway.request_reconnect(shard)
 
-    def invalidate_sessions(self) -> None:
-        """Make sessions unresumable: the next RESUME gets INVALID_SESSION and re-IDENTIFY."""
-        self.gateway.invalidate_sessions()
+    def invalidate_sessions(self, shard: int | None = None) -> None:
+        """Make sessions unresumable (``shard``'s only, when given): they receive nothing more,
+        and the next RESUME gets INVALID_SESSION and a fresh IDENTIFY."""
+        self.gateway.invalidate_sessions(shard)
 
 
 def _fresh_state(token: str, bot_name: str) -> State:

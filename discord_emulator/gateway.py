@@ -2,17 +2,17 @@
 
 Each session numbers its dispatches and keeps a backlog, so a client that lost its socket can
 RESUME and receive exactly the dispatches it missed. Sessions outlive their sockets until the
-client closes with 1000/1001 or is told its session is invalid.
+client closes with 1000/1001 or is told its session is invalid. Sessions may be shards
+(:mod:`.gateway_shards`): each receives its own guilds' events and is dropped, invalidated or
+resumed on its own.
 """
 
 from __future__ import annotations
 
-import asyncio
 import enum
 import json
 import logging
 import secrets
-import zlib
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,6 +21,17 @@ from typing import Any
 from aiohttp import WSCloseCode, WSMsgType, web
 
 from . import payloads
+from .clock import EmulatorClock
+from .gateway_shards import (
+    GUILD_LIMIT,
+    INVALID_SHARD,
+    SHARDING_REQUIRED,
+    IdentifyLimiter,
+    ShardSpec,
+    recommended_shards,
+)
+from .gateway_socket import Connection, FrameEncoder
+from .rules import Rules
 from .state import Guild, State
 from .waiting import ChangeNotifier
 
@@ -37,86 +48,13 @@ class Intent(enum.IntFlag):
     GUILD_MEMBERS = 1 << 1
     GUILD_MESSAGES = 1 << 9
     GUILD_MESSAGE_REACTIONS = 1 << 10
+    DIRECT_MESSAGES = 1 << 12
+    DIRECT_MESSAGE_REACTIONS = 1 << 13
     MESSAGE_CONTENT = 1 << 15
 
 
 _BACKLOG = 1000
 _CONTENT_FIELDS = {"content": "", "embeds": [], "attachments": [], "components": []}
-
-
-class _Encoder:
-    """Encodes outgoing frames as the client asked with ``compress=``.
-
-    ``zlib-stream``: one zlib context per connection, each message ending in a sync flush.
-    ``zstd-stream`` (discord.py asks for it when ``zstandard`` or Python 3.14's
-    ``compression.zstd`` is importable): one zstd stream, each message a flushed block.
-    Anything else is answered with plain text frames.
-    """
-
-    def __init__(self, compress: str | None) -> None:
-        self._compress: Callable[[bytes], bytes] | None = None
-        if compress == "zlib-stream":
-            context = zlib.compressobj()
-            self._compress = lambda data: context.compress(data) + context.flush(zlib.Z_SYNC_FLUSH)
-        elif compress == "zstd-stream":
-            self._compress = _zstd_stream()
-
-    def encode(self, payload: dict[str, Any]) -> str | bytes:
-        text = json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
-        if self._compress is None:
-            return text
-        return self._compress(text.encode())
-
-
-def _zstd_stream() -> Callable[[bytes], bytes] | None:
-    try:
-        from compression import zstd  # type: ignore[import-not-found]  # Python 3.14+
-    except ImportError:
-        pass
-    else:
-        compressor = zstd.ZstdCompressor()
-        return lambda data: compressor.compress(data, zstd.ZstdCompressor.FLUSH_BLOCK)
-    try:
-        import zstandard  # type: ignore[import-not-found]
-    except ImportError:
-        return None
-    stream = zstandard.ZstdCompressor().compressobj()
-    return lambda data: stream.compress(data) + stream.flush(zstandard.COMPRESSOBJ_FLUSH_BLOCK)
-
-
-@dataclass(eq=False)
-class _Connection:
-    """One WebSocket, with a writer task so frames leave in dispatch order."""
-
-    ws: web.WebSocketResponse
-    request: web.Request
-    encoder: _Encoder
-    outbox: asyncio.Queue[str | bytes] = field(default_factory=asyncio.Queue)
-    writer: asyncio.Task[None] | None = None
-
-    def start(self) -> None:
-        self.writer = asyncio.create_task(self._write_forever())
-
-    def send(self, payload: dict[str, Any]) -> None:
-        """Queue a frame; it is encoded now, so the stream's compression follows send order."""
-        self.outbox.put_nowait(self.encoder.encode(payload))
-
-    async def _write_forever(self) -> None:
-        while True:
-            frame = await self.outbox.get()
-            try:
-                if isinstance(frame, bytes):
-                    await self.ws.send_bytes(frame)
-                else:
-                    await self.ws.send_str(frame)
-            except (ConnectionError, RuntimeError):
-                return
-
-    def abort(self) -> None:
-        """Cut the TCP connection without a close frame, like a network failure."""
-        transport = self.request.transport
-        if transport is not None:
-            transport.abort()
 
 
 @dataclass(frozen=True)
@@ -133,9 +71,10 @@ class GatewaySession:
 
     id: str
     intents: int
+    shard: ShardSpec = field(default_factory=ShardSpec)
     seq: int = 0
     backlog: deque[_Sent] = field(default_factory=lambda: deque(maxlen=_BACKLOG))
-    connection: _Connection | None = None
+    connection: Connection | None = None
     resumable: bool = True
 
     def push(self, event: str, data: dict[str, Any], *, replayable: bool = True) -> None:
@@ -155,10 +94,11 @@ class GatewaySession:
 
 
 class GatewayServer:
-    """Serves ``/gateway`` and fans dispatches out to the live sessions.
+    """Serves ``/gateway`` and fans dispatches out to the live sessions, each to its shard's.
 
     ``history`` logs the lifecycle for tests: ``CONNECT compress=…``, ``IDENTIFY``, ``READY``,
-    ``RESUME``, ``RESUMED``, ``INVALID_SESSION``, ``CLOSED <code>``.
+    ``RESUME``, ``RESUMED``, ``INVALID_SESSION``, ``CLOSED <code>``; ``shard_history`` the same
+    entries with the shard they concern (None before a session is known).
     """
 
     def __init__(
@@ -167,15 +107,26 @@ class GatewayServer:
         notifier: ChangeNotifier,
         *,
         url: Callable[[], str],
+        clock: EmulatorClock,
+        rules: Callable[[], Rules],
         heartbeat_interval_ms: int = 41_250,
+        guild_limit: int = GUILD_LIMIT,
+        max_concurrency: int = 1,
     ) -> None:
         self._state = state
         self._notifier = notifier
         self._url = url
+        self._rules = rules
         self.heartbeat_interval_ms = heartbeat_interval_ms
+        self.guild_limit = guild_limit
+        """Guilds one session may hold before it is closed with 4011 (Discord: 2,500)."""
+        self.recommended_shards: int | None = None
+        """What ``GET /gateway/bot`` recommends; None: one shard per 1,000 guilds, as Discord."""
+        self.identifies = IdentifyLimiter(clock, max_concurrency)
         self.sessions: dict[str, GatewaySession] = {}
         self.history: list[str] = []
-        self._connections: set[_Connection] = set()
+        self.shard_history: list[tuple[int | None, str]] = []
+        self._connections: set[Connection] = set()
 
     # -- the test-facing side ------------------------------------------------------------
 
@@ -184,16 +135,37 @@ class GatewayServer:
         """Whether some session would receive dispatches (now, or on RESUME)."""
         return any(s.resumable for s in self.sessions.values())
 
+    def bot_gateway(self) -> dict[str, Any]:
+        """The body of ``GET /gateway/bot``: the URL, the recommended shard count and the
+        session start limit with ``max_concurrency``."""
+        shards = self.recommended_shards or recommended_shards(len(self._state.bot_guilds()))
+        return {
+            "url": self._url(),
+            "shards": shards,
+            "session_start_limit": self.identifies.session_start_limit(),
+        }
+
     def dispatch(
-        self, event: str, data: dict[str, Any], *, intent: int = 0, has_content: bool = False
+        self,
+        event: str,
+        data: dict[str, Any],
+        *,
+        intent: int = 0,
+        has_content: bool = False,
+        guild_id: int | None = None,
     ) -> None:
-        """Send ``event`` to every session subscribed to ``intent`` (0: always sent).
+        """Send ``event`` to every session subscribed to ``intent`` (0: always sent) whose shard
+        routes its guild (``guild_id``, else the payload's ``guild_id``; none: shard 0).
 
         ``has_content`` marks message payloads whose content is privileged: sessions without the
         message-content intent receive them with content, embeds, attachments and components empty.
         """
+        if guild_id is None and data.get("guild_id") is not None:
+            guild_id = int(data["guild_id"])
         for session in self.sessions.values():
             if not session.resumable or (intent and not session.intents & intent):
+                continue
+            if not session.shard.routes(guild_id):
                 continue
             visible = data
             if has_content and not session.intents & Intent.MESSAGE_CONTENT:
@@ -201,29 +173,47 @@ class GatewayServer:
             session.push(event, visible)
 
     def announce_guild(self, guild: Guild) -> None:
-        """GUILD_CREATE for a guild the bot just joined (members only with that intent)."""
+        """GUILD_CREATE for a guild the bot just joined, on its shard (members only with that
+        intent)."""
         for session in self.sessions.values():
-            if session.resumable and session.intents & Intent.GUILDS:
+            if (
+                session.resumable
+                and session.intents & Intent.GUILDS
+                and session.shard.routes(guild.id)
+            ):
                 with_members = bool(session.intents & Intent.GUILD_MEMBERS)
                 payload = payloads.guild_create_payload(
                     self._state, guild, with_members=with_members
                 )
                 session.push("GUILD_CREATE", payload)
 
-    def drop(self) -> None:
-        """Abort every socket; sessions stay resumable and keep collecting dispatches."""
-        for connection in list(self._connections):
+    def drop(self, shard: int | None = None) -> None:
+        """Abort the sockets (of ``shard``'s sessions only, when given); sessions stay
+        resumable and keep collecting dispatches."""
+        for connection in self._shard_connections(shard):
             connection.abort()
 
-    def request_reconnect(self) -> None:
-        """Send opcode 7 RECONNECT: the client closes and resumes."""
-        for connection in list(self._connections):
+    def request_reconnect(self, shard: int | None = None) -> None:
+        """Send opcode 7 RECONNECT (to ``shard``'s sessions only, when given): the client
+        closes and resumes."""
+        for connection in self._shard_connections(shard):
             connection.send({"op": RECONNECT, "d": None})
 
-    def invalidate_sessions(self) -> None:
-        """Forget every session, so the next RESUME is answered with INVALID_SESSION."""
+    def invalidate_sessions(self, shard: int | None = None) -> None:
+        """Forget every session (of ``shard`` only, when given): it receives nothing more, and
+        its next RESUME is answered with INVALID_SESSION."""
         for session in self.sessions.values():
-            session.resumable = False
+            if shard is None or session.shard.id == shard:
+                session.resumable = False
+
+    def _shard_connections(self, shard: int | None) -> list[Connection]:
+        if shard is None:
+            return list(self._connections)
+        return [
+            s.connection
+            for s in self.sessions.values()
+            if s.connection is not None and s.shard.id == shard
+        ]
 
     async def close(self) -> None:
         for connection in list(self._connections):
@@ -240,7 +230,7 @@ class GatewayServer:
             return ws
         compress = request.query.get("compress")
         self._log(f"CONNECT compress={compress}")
-        connection = _Connection(ws, request, _Encoder(compress))
+        connection = Connection(ws, request, FrameEncoder(compress))
         connection.start()
         self._connections.add(connection)
         connection.send({"op": HELLO, "d": {"heartbeat_interval": self.heartbeat_interval_ms}})
@@ -263,16 +253,16 @@ class GatewayServer:
         return ws
 
     def _detach(
-        self, session: GatewaySession | None, connection: _Connection, code: int | None
+        self, session: GatewaySession | None, connection: Connection, code: int | None
     ) -> None:
         if session is not None and session.connection is connection:
             session.connection = None
             if code in (1000, 1001):
                 session.resumable = False
-        self._log(f"CLOSED {code}")
+        self._log(f"CLOSED {code}", session and session.shard)
 
     async def _receive(
-        self, connection: _Connection, session: GatewaySession | None, message: dict[str, Any]
+        self, connection: Connection, session: GatewaySession | None, message: dict[str, Any]
     ) -> GatewaySession | None:
         op, data = message.get("op"), message.get("d")
         if op == HEARTBEAT:
@@ -281,7 +271,7 @@ class GatewayServer:
             if data.get("token") != self._state.token:
                 await connection.ws.close(code=4004, message=b"Authentication failed.")
                 return session
-            session = self._identify(connection, data)
+            session = await self._identify(connection, data)
         elif op == RESUME:
             session = self._resume(connection, data)
         elif op == REQUEST_MEMBERS and session is not None:
@@ -292,12 +282,39 @@ class GatewayServer:
             _log.debug("ignoring gateway opcode %s", op)
         return session
 
-    def _identify(self, connection: _Connection, data: dict[str, Any]) -> GatewaySession:
-        self._log("IDENTIFY")
+    async def _identify(
+        self, connection: Connection, data: dict[str, Any]
+    ) -> GatewaySession | None:
+        shard = ShardSpec.from_identify(data.get("shard"))
+        self._log("IDENTIFY", shard)
+        if shard is None:
+            await connection.ws.close(code=INVALID_SHARD, message=b"Invalid shard.")
+            return None
+        guilds = [g for g in self._state.bot_guilds() if shard.routes(g.id)]
+        if len(guilds) > self.guild_limit:
+            await connection.ws.close(code=SHARDING_REQUIRED, message=b"Sharding required.")
+            return None
+        if self._rules().identify_concurrency and not self.identifies.admit(shard):
+            connection.send({"op": INVALID_SESSION, "d": False})  # max_concurrency exceeded
+            self._log("INVALID_SESSION", shard)
+            return None
         self.sessions = {k: s for k, s in self.sessions.items() if s.resumable}
-        session = GatewaySession(id=secrets.token_hex(16), intents=int(data.get("intents", 0)))
+        session = GatewaySession(
+            id=secrets.token_hex(16), intents=int(data.get("intents", 0)), shard=shard
+        )
         session.connection = connection
         self.sessions[session.id] = session
+        session.push("READY", self._ready_payload(session, guilds, sharded="shard" in data))
+        with_members = bool(session.intents & Intent.GUILD_MEMBERS)
+        for guild in guilds:
+            payload = payloads.guild_create_payload(self._state, guild, with_members=with_members)
+            session.push("GUILD_CREATE", payload)
+        self._log("READY", shard)
+        return session
+
+    def _ready_payload(
+        self, session: GatewaySession, guilds: list[Guild], *, sharded: bool
+    ) -> dict[str, Any]:
         state = self._state
         ready: dict[str, Any] = {
             "v": 10,
@@ -306,7 +323,7 @@ class GatewayServer:
                 "verified": True,
                 "mfa_enabled": False,
             },
-            "guilds": [{"id": str(g.id), "unavailable": True} for g in state.bot_guilds()],
+            "guilds": [{"id": str(g.id), "unavailable": True} for g in guilds],
             "session_id": session.id,
             "session_type": "normal",
             "resume_gateway_url": self._url(),
@@ -317,19 +334,14 @@ class GatewayServer:
             "geo_ordered_rtc_regions": [],
             "auth": {},
         }
-        if "shard" in data:
-            ready["shard"] = data["shard"]
-        session.push("READY", ready, replayable=False)
-        with_members = bool(session.intents & Intent.GUILD_MEMBERS)
-        for guild in state.bot_guilds():
-            payload = payloads.guild_create_payload(state, guild, with_members=with_members)
-            session.push("GUILD_CREATE", payload)
-        self._log("READY")
-        return session
+        if sharded:
+            ready["shard"] = session.shard.as_list()
+        return ready
 
-    def _resume(self, connection: _Connection, data: dict[str, Any]) -> GatewaySession | None:
-        self._log("RESUME")
+    def _resume(self, connection: Connection, data: dict[str, Any]) -> GatewaySession | None:
         session = self.sessions.get(str(data.get("session_id")))
+        shard = session.shard if session is not None else None
+        self._log("RESUME", shard)
         missed = None
         if session is not None and session.resumable and data.get("token") == self._state.token:
             missed = session.missed_since(int(data.get("seq") or 0))
@@ -337,7 +349,7 @@ class GatewayServer:
             if session is not None:
                 session.resumable = False
             connection.send({"op": INVALID_SESSION, "d": False})
-            self._log("INVALID_SESSION")
+            self._log("INVALID_SESSION", shard)
             return None
         if session.connection is not None:
             session.connection.abort()
@@ -345,7 +357,7 @@ class GatewayServer:
         for sent in missed:
             connection.send({"op": DISPATCH, "t": sent.event, "s": sent.seq, "d": sent.data})
         session.push("RESUMED", {}, replayable=False)
-        self._log("RESUMED")
+        self._log("RESUMED", shard)
         return session
 
     def _send_member_chunk(self, session: GatewaySession, data: dict[str, Any]) -> None:
@@ -372,6 +384,7 @@ class GatewayServer:
             chunk["nonce"] = data["nonce"]
         session.push("GUILD_MEMBERS_CHUNK", chunk, replayable=False)
 
-    def _log(self, entry: str) -> None:
+    def _log(self, entry: str, shard: ShardSpec | None = None) -> None:
         self.history.append(entry)
+        self.shard_history.append((shard.id if shard is not None else None, entry))
         self._notifier.notify()

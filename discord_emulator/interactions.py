@@ -2,6 +2,11 @@
 
 Each interaction is tracked by an :class:`InteractionResult` that tests hold on to; it updates
 as the bot responds, edits its response and sends follow-ups.
+
+With the ``interaction_deadline`` rule (``receiving-and-responding.mdx``, "Responding to an
+Interaction"): the initial response must come within 3 s of the event, or the callback is refused
+with 404 / 10062 Unknown interaction and the token is invalidated; follow-ups and edits use the
+token for 15 minutes, then get 401 / 50027 Invalid Webhook Token.
 """
 
 from __future__ import annotations
@@ -13,7 +18,10 @@ from typing import Any
 
 from . import payloads
 from .bodies import RequestBody
-from .errors import DiscordAPIError, invalid_form_body, unknown
+from .clock import EmulatorClock
+from .errors import DiscordAPIError, invalid_form_body, invalid_webhook_token, unknown
+from .limits import check_choices, check_modal
+from .rules import INITIAL_RESPONSE_DEADLINE_S, INTERACTION_TOKEN_LIFETIME_S
 from .service import DiscordService
 from .state import EPHEMERAL_FLAG, LOADING_FLAG, Attachment, InteractionStamp, Message
 from .waiting import ChangeNotifier
@@ -32,6 +40,11 @@ _MESSAGE_RESPONSES = {
 _ATTACHMENT_SIZE_LIMIT = 10 * 1024 * 1024
 
 
+class ApplicationDidNotRespond(AssertionError):
+    """The bot gave no initial response within 3 s: Discord shows the member "The application
+    did not respond" and the interaction is lost."""
+
+
 @dataclass
 class InteractionResult:
     """How the bot answered one interaction; fields update live as the bot keeps responding.
@@ -40,6 +53,9 @@ class InteractionResult:
     7 update, 8 autocomplete, 9 modal). ``original`` is the response message (for 6/7, the
     message whose component was used); ``content``, ``embeds``, ``files``, ``components`` and
     ``ephemeral`` read from it.
+
+    ``first_answer_s`` is how long after the event the bot's first callback arrived (accepted or
+    refused as late); ``late`` says it came after the 3-second deadline.
     """
 
     id: int
@@ -50,16 +66,33 @@ class InteractionResult:
     user_id: int
     name: str | None = None
     source_message_id: int | None = None
+    opened_by: InteractionResult | None = field(default=None, repr=False)
     response_type: int | None = None
     original: Message | None = None
     followups: list[Message] = field(default_factory=list)
     modal: dict[str, Any] | None = None
     choices: list[dict[str, Any]] | None = None
+    created_at: float = 0.0
+    first_answer_s: float | None = None
+    late: bool = False
+    deadline_s: float | None = INITIAL_RESPONSE_DEADLINE_S
     notifier: ChangeNotifier | None = field(default=None, repr=False, compare=False)
+    clock: EmulatorClock | None = field(default=None, repr=False, compare=False)
 
     @property
     def responded(self) -> bool:
         return self.response_type is not None
+
+    @property
+    def missed_deadline(self) -> bool:
+        """No initial response was accepted and the 3-second deadline has passed."""
+        if self.responded or self.deadline_s is None:
+            return False
+        return self.late or (self.clock is not None and self.age() > self.deadline_s)
+
+    def age(self) -> float:
+        """Seconds since the event was dispatched, on the emulator's clock."""
+        return 0.0 if self.clock is None else self.clock.time() - self.created_at
 
     @property
     def content(self) -> str | None:
@@ -110,9 +143,18 @@ class InteractionHub:
         self._by_token: dict[str, InteractionResult] = {}
 
     @property
+    def _enforced(self) -> bool:
+        return self._service.rules.interaction_deadline
+
+    @property
     def results(self) -> list[InteractionResult]:
         """Every interaction so far, oldest first."""
         return list(self._by_token.values())
+
+    @property
+    def first_answer_times(self) -> list[float]:
+        """Each interaction's ``first_answer_s``, oldest first, for those the bot answered."""
+        return [r.first_answer_s for r in self._by_token.values() if r.first_answer_s is not None]
 
     def render(self, message: Message) -> dict[str, Any]:
         return self._service.render(message)
@@ -127,8 +169,10 @@ class InteractionHub:
         data: dict[str, Any],
         source: Message | None = None,
         name: str | None = None,
+        opened_by: InteractionResult | None = None,
     ) -> InteractionResult:
-        """Dispatch INTERACTION_CREATE for ``user_id`` and start tracking the answer."""
+        """Dispatch INTERACTION_CREATE for ``user_id`` and start tracking the answer
+        (``opened_by``: for a modal submit, the interaction answered with the modal)."""
         service, state = self._service, self._service.state
         member = state.member(guild_id, user_id)
         channel = state.channel(channel_id)
@@ -142,7 +186,11 @@ class InteractionHub:
             user_id=user_id,
             name=name,
             source_message_id=None if source is None else source.id,
+            opened_by=opened_by,
+            created_at=service.clock.time(),
+            deadline_s=INITIAL_RESPONSE_DEADLINE_S if self._enforced else None,
             notifier=service.notifier,
+            clock=service.clock,
         )
         payload: dict[str, Any] = {
             "id": str(result.id),
@@ -176,6 +224,26 @@ class InteractionHub:
             raise unknown("interaction" if interaction_id is not None else "Webhook")
         return result
 
+    def _webhook(self, token: str) -> InteractionResult:
+        """The interaction behind a webhook call, while its token is still valid."""
+        result = self._find(token)
+        if self._enforced:
+            age = result.age()
+            expired = age > INTERACTION_TOKEN_LIFETIME_S
+            if expired or (not result.responded and age > INITIAL_RESPONSE_DEADLINE_S):
+                raise invalid_webhook_token()
+        return result
+
+    def _accept_initial_response(self, result: InteractionResult) -> None:
+        """Record the first answer's latency; refuse it past the deadline (10062)."""
+        age = result.age()
+        if result.first_answer_s is None:
+            result.first_answer_s = age
+        if self._enforced and (result.late or age > INITIAL_RESPONSE_DEADLINE_S):
+            result.late = True
+            self._service.notifier.notify()
+            raise unknown("interaction")
+
     # -- POST /interactions/{id}/{token}/callback ----------------------------------------
 
     def respond(self, interaction_id: int, token: str, body: RequestBody) -> dict[str, Any]:
@@ -183,21 +251,26 @@ class InteractionHub:
         result = self._find(token, interaction_id)
         if result.responded:
             raise DiscordAPIError(400, 40060, "Interaction has already been acknowledged.")
+        self._accept_initial_response(result)
         kind = int(body.payload.get("type", 0))
         data = dict(body.payload.get("data") or {})
         inner = RequestBody(data, body.uploads)
         source = self._source(result)
+        if self._service.rules.message_limits and kind in (AUTOCOMPLETE_RESULT, MODAL):
+            (check_choices if kind == AUTOCOMPLETE_RESULT else check_modal)(data)
         if kind in (DEFERRED_UPDATE_MESSAGE, UPDATE_MESSAGE) and source is None:
             raise invalid_form_body("type", "This interaction has no message to update.")
         if kind == CHANNEL_MESSAGE:
-            result.original = self._post(result, inner)
+            result.original = self._post(result, inner, at=("data",))
         elif kind == DEFERRED_CHANNEL_MESSAGE:
             flags = LOADING_FLAG | (int(data.get("flags") or 0) & EPHEMERAL_FLAG)
             result.original = self._post(result, RequestBody({}), extra_flags=flags)
         elif kind == DEFERRED_UPDATE_MESSAGE:
             result.original = source
         elif kind == UPDATE_MESSAGE and source is not None:
-            result.original = self._service.edit_message(source, inner, 0, check_author=False)
+            result.original = self._service.edit_message(
+                source, inner, 0, check_author=False, at=("data",)
+            )
         elif kind == AUTOCOMPLETE_RESULT and result.type == AUTOCOMPLETE:
             result.choices = list(data.get("choices") or [])
         elif kind == MODAL and result.type in (APPLICATION_COMMAND, MESSAGE_COMPONENT):
@@ -219,6 +292,9 @@ class InteractionHub:
                 response_message_loading=result.loading,
                 response_message_ephemeral=result.ephemeral,
             )
+        if kind in (CHANNEL_MESSAGE, UPDATE_MESSAGE) and result.original is not None:
+            # receiving-and-responding.mdx: the resource's message is "Only present if type is
+            # either CHANNEL_MESSAGE_WITH_SOURCE or UPDATE_MESSAGE".
             answer["resource"] = {"type": kind, "message": self._service.render(result.original)}
         return answer
 
@@ -227,22 +303,28 @@ class InteractionHub:
             return None
         return self._service.state.messages.get(result.source_message_id)
 
-    def _post(self, result: InteractionResult, body: RequestBody, extra_flags: int = 0) -> Message:
-        stamp = InteractionStamp(result.id, result.type, result.user_id, result.name)
+    def _post(
+        self,
+        result: InteractionResult,
+        body: RequestBody,
+        extra_flags: int = 0,
+        at: tuple[str, ...] = (),
+    ) -> Message:
         return self._service.post_message(
             result.channel_id,
             self._service.state.bot_user_id,
             body,
             check_permissions=False,
-            interaction=stamp,
+            interaction=_stamp(result),
             extra_flags=extra_flags,
+            at=at,
         )
 
     # -- /webhooks/{application_id}/{token} ----------------------------------------------
 
     def followup(self, token: str, body: RequestBody) -> Message:
         """``POST /webhooks/{app}/{token}``: a follow-up message (after the initial response)."""
-        result = self._find(token)
+        result = self._webhook(token)
         if not result.responded:
             raise unknown("Webhook")
         if result.loading and result.original is not None:
@@ -257,7 +339,7 @@ class InteractionHub:
 
     def message(self, token: str, message_id: str) -> Message:
         """The response (``@original``) or a follow-up, as the webhook routes address them."""
-        result = self._find(token)
+        result = self._webhook(token)
         candidates = [result.original] if message_id == "@original" else result.followups
         for message in candidates:
             if message is None or message.deleted:
@@ -273,3 +355,17 @@ class InteractionHub:
     def delete(self, token: str, message_id: str) -> None:
         message = self.message(token, message_id)
         self._service.delete_message(message, 0, check=False)
+
+
+def _stamp(result: InteractionResult) -> InteractionStamp:
+    """The ``interaction_metadata`` of messages answering ``result``."""
+    return InteractionStamp(
+        result.id,
+        result.type,
+        result.user_id,
+        result.name,
+        interacted_message_id=result.source_message_id
+        if result.type == MESSAGE_COMPONENT
+        else None,
+        triggering=None if result.opened_by is None else _stamp(result.opened_by),
+    )

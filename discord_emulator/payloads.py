@@ -9,11 +9,26 @@ import datetime as dt
 from typing import Any
 from urllib.parse import quote
 
-from .state import Attachment, Channel, Guild, Member, Message, Role, State, User
+from .snowflake import snowflake_time
+from .state import (
+    Attachment,
+    Channel,
+    Guild,
+    InteractionStamp,
+    Member,
+    Message,
+    Role,
+    State,
+    User,
+)
 
 
 def iso(when: dt.datetime | None) -> str | None:
     return None if when is None else when.isoformat()
+
+
+def _epoch(seconds: float) -> dt.datetime:
+    return dt.datetime.fromtimestamp(seconds, tz=dt.UTC)
 
 
 def emoji_key(raw: str) -> str:
@@ -45,6 +60,7 @@ def user_payload(user: User) -> dict[str, Any]:
         "bot": user.bot,
         "system": False,
         "public_flags": 0,
+        "flags": 0,
         "banner": None,
         "accent_color": None,
         "avatar_decoration_data": None,
@@ -120,8 +136,8 @@ def channel_payload(channel: Channel, *, permissions: int | None = None) -> dict
                 "archived": channel.archived,
                 "locked": channel.locked,
                 "auto_archive_duration": channel.auto_archive_duration,
-                "archive_timestamp": iso(dt.datetime.now(dt.UTC)),
-                "create_timestamp": iso(dt.datetime.now(dt.UTC)),
+                "archive_timestamp": iso(_epoch(channel.archive_timestamp)),
+                "create_timestamp": iso(snowflake_time(channel.id)),
             },
         )
     else:
@@ -143,6 +159,18 @@ def channel_payload(channel: Channel, *, permissions: int | None = None) -> dict
     if permissions is not None:
         payload["permissions"] = str(permissions)
     return payload
+
+
+def dm_channel_payload(state: State, channel: Channel) -> dict[str, Any]:
+    """A DM channel (type 1) with its recipient."""
+    last = channel.last_message_id
+    return {
+        "id": str(channel.id),
+        "type": int(channel.type),
+        "last_message_id": None if last is None else str(last),
+        "flags": 0,
+        "recipients": [user_payload(state.users[u]) for u in channel.recipient_ids],
+    }
 
 
 def guild_payload(guild: Guild) -> dict[str, Any]:
@@ -208,16 +236,18 @@ def guild_create_payload(state: State, guild: Guild, *, with_members: bool) -> d
 
 def attachment_payload(attachment: Attachment, base_url: str) -> dict[str, Any]:
     url = f"{base_url}/attachments/{attachment.channel_id}/{attachment.id}/{quote(attachment.filename)}"
-    return {
+    payload: dict[str, Any] = {
         "id": str(attachment.id),
         "filename": attachment.filename,
-        "description": attachment.description,
         "content_type": attachment.content_type,
         "size": attachment.size,
         "url": url,
         "proxy_url": url,
         "flags": 0,
     }
+    if attachment.description is not None:
+        payload["description"] = attachment.description
+    return payload
 
 
 def _reactions_payload(message: Message, bot_user_id: int) -> list[dict[str, Any]]:
@@ -237,11 +267,11 @@ def _reactions_payload(message: Message, bot_user_id: int) -> list[dict[str, Any
 
 def message_payload(state: State, message: Message, base_url: str) -> dict[str, Any]:
     """The message object as REST answers and MESSAGE_CREATE/UPDATE carry it."""
-    guild = state.guilds[message.guild_id]
+    guild = state.guilds.get(message.guild_id) if message.guild_id is not None else None
+    members = guild.members if guild is not None else {}
     payload: dict[str, Any] = {
         "id": str(message.id),
         "channel_id": str(message.channel_id),
-        "guild_id": str(message.guild_id),
         "author": user_payload(state.users[message.author_id]),
         "content": message.content,
         "timestamp": iso(message.created_at),
@@ -251,10 +281,10 @@ def message_payload(state: State, message: Message, base_url: str) -> dict[str, 
         "mentions": [
             {
                 **user_payload(state.users[uid]),
-                "member": member_payload(state, guild.members[uid], with_user=False),
+                "member": member_payload(state, members[uid], with_user=False),
             }
             for uid in sorted(message.pinged_users)
-            if uid in guild.members
+            if uid in members
         ],
         "mention_roles": [str(r) for r in sorted(message.pinged_roles)],
         "attachments": [attachment_payload(a, base_url) for a in message.attachments],
@@ -265,7 +295,9 @@ def message_payload(state: State, message: Message, base_url: str) -> dict[str, 
         "type": message.type,
         "flags": message.flags,
     }
-    author_member = guild.members.get(message.author_id)
+    if message.guild_id is not None:
+        payload["guild_id"] = str(message.guild_id)
+    author_member = members.get(message.author_id)
     if author_member is not None and message.webhook_id is None:
         payload["member"] = member_payload(state, author_member, with_user=False)
     if message.webhook_id is not None:
@@ -280,19 +312,34 @@ def message_payload(state: State, message: Message, base_url: str) -> dict[str, 
         payload["thread"] = channel_payload(state.channels[message.thread_id])
     if message.interaction is not None:
         stamp = message.interaction
-        user = user_payload(state.users[stamp.user_id])
-        payload["interaction_metadata"] = {
-            "id": str(stamp.id),
-            "type": stamp.type,
-            "user": user,
-            "authorizing_integration_owners": {"0": str(message.guild_id)},
-        }
+        payload["interaction_metadata"] = interaction_metadata(state, stamp, message.guild_id)
         if stamp.name is not None:
-            payload["interaction_metadata"]["name"] = stamp.name
             payload["interaction"] = {
                 "id": str(stamp.id),
                 "type": stamp.type,
                 "name": stamp.name,
-                "user": user,
+                "user": user_payload(state.users[stamp.user_id]),
             }
     return payload
+
+
+def interaction_metadata(
+    state: State, stamp: InteractionStamp, guild_id: int | None
+) -> dict[str, Any]:
+    """``interaction_metadata``: a component's names its message, a modal submit's the
+    interaction that opened the modal."""
+    metadata: dict[str, Any] = {
+        "id": str(stamp.id),
+        "type": stamp.type,
+        "user": user_payload(state.users[stamp.user_id]),
+        "authorizing_integration_owners": {"0": str(guild_id)},
+    }
+    if stamp.name is not None:
+        metadata["name"] = stamp.name
+    if stamp.interacted_message_id is not None:
+        metadata["interacted_message_id"] = str(stamp.interacted_message_id)
+    if stamp.triggering is not None:
+        metadata["triggering_interaction_metadata"] = interaction_metadata(
+            state, stamp.triggering, guild_id
+        )
+    return metadata

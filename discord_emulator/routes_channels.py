@@ -43,6 +43,7 @@ class ChannelRoutes:
     def table(self) -> list[web.RouteDef]:
         return [
             web.get("/channels/{channel_id}", self.get_channel),
+            web.patch("/channels/{channel_id}", self.modify_channel),
             web.get("/channels/{channel_id}/messages", self.history),
             web.post("/channels/{channel_id}/messages", self.create_message),
             web.post("/channels/{channel_id}/messages/bulk-delete", self.bulk_delete),
@@ -78,6 +79,26 @@ class ChannelRoutes:
     async def get_channel(self, request: web.Request) -> web.Response:
         channel = self._state.channel(_id(request, "channel_id"))
         require(self._service.permissions(channel.id, self._bot_id), Permission.VIEW_CHANNEL)
+        if channel.is_dm:
+            return json_response(payloads.dm_channel_payload(self._state, channel))
+        return json_response(payloads.channel_payload(channel))
+
+    async def modify_channel(self, request: web.Request) -> web.Response:
+        """``PATCH /channels/{id}``: a thread's name, archived, locked, auto-archive time; a
+        text channel's name and topic (Manage Channels)."""
+        channel = self._state.channel(_id(request, "channel_id"))
+        perms = self._service.permissions(channel.id, self._bot_id)
+        require(perms, Permission.VIEW_CHANNEL)
+        payload = (await read_body(request)).payload
+        if channel.is_thread:
+            thread = self._service.threads.modify(channel, self._bot_id, payload)
+            return json_response(payloads.channel_payload(thread))
+        require(perms, Permission.MANAGE_CHANNELS)
+        if "name" in payload:
+            channel.name = str(payload["name"])
+        if "topic" in payload:
+            channel.topic = payload["topic"]
+        self._service.gateway.dispatch("CHANNEL_UPDATE", payloads.channel_payload(channel))
         return json_response(payloads.channel_payload(channel))
 
     async def history(self, request: web.Request) -> web.Response:
@@ -176,7 +197,7 @@ class ChannelRoutes:
 
     async def thread_from_message(self, request: web.Request) -> web.Response:
         payload = (await read_body(request)).payload
-        thread = self._service.create_thread(
+        thread = self._service.threads.create(
             _id(request, "channel_id"),
             self._bot_id,
             str(payload.get("name", "")),
@@ -187,7 +208,7 @@ class ChannelRoutes:
 
     async def thread_without_message(self, request: web.Request) -> web.Response:
         payload: dict[str, Any] = (await read_body(request)).payload
-        thread = self._service.create_thread(
+        thread = self._service.threads.create(
             _id(request, "channel_id"),
             self._bot_id,
             str(payload.get("name", "")),
@@ -198,6 +219,7 @@ class ChannelRoutes:
 
     async def join_thread(self, request: web.Request) -> web.Response:
         thread = self._state.channel(_id(request, "channel_id"))
+        self._service.threads.check_active(thread)
         if self._bot_id not in thread.thread_member_ids:
             thread.thread_member_ids.append(self._bot_id)
         return _no_content()

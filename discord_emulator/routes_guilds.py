@@ -8,8 +8,8 @@ from typing import Any
 from aiohttp import web
 
 from . import payloads
-from .bodies import json_response
-from .state import State
+from .bodies import json_response, read_body
+from .state import Channel, ChannelType, State
 
 
 def _id(request: web.Request, name: str) -> int:
@@ -19,13 +19,14 @@ def _id(request: web.Request, name: str) -> int:
 class GuildRoutes:
     """Identity (``/users/@me``, ``/oauth2/applications/@me``), ``/gateway`` and guild reads."""
 
-    def __init__(self, state: State, gateway_url: Callable[[], str]) -> None:
+    def __init__(self, state: State, bot_gateway: Callable[[], dict[str, Any]]) -> None:
         self._state = state
-        self._gateway_url = gateway_url
+        self._bot_gateway = bot_gateway
 
     def table(self) -> list[web.RouteDef]:
         return [
             web.get("/users/@me", self.me),
+            web.post("/users/@me/channels", self.open_dm),
             web.get("/users/{user_id}", self.user),
             web.get("/oauth2/applications/@me", self.application),
             web.get("/applications/@me", self.application),
@@ -42,7 +43,20 @@ class GuildRoutes:
 
     async def me(self, request: web.Request) -> web.Response:
         bot = payloads.user_payload(self._state.bot_user)
-        return json_response({**bot, "verified": True, "mfa_enabled": False, "flags": 0})
+        return json_response({**bot, "verified": True, "mfa_enabled": False, "locale": "en-US"})
+
+    async def open_dm(self, request: web.Request) -> web.Response:
+        """``POST /users/@me/channels``: the bot's DM channel with ``recipient_id`` (opened once;
+        whether the user accepts the messages is decided when one is sent: 50007)."""
+        payload = (await read_body(request)).payload
+        recipient = self._state.user(int(payload["recipient_id"]))
+        channel = self._state.dm_channel(recipient.id)
+        if channel is None:
+            channel = Channel(
+                self._state.ids.now(), None, "", type=ChannelType.DM, recipient_ids=[recipient.id]
+            )
+            self._state.channels[channel.id] = channel
+        return json_response(payloads.dm_channel_payload(self._state, channel))
 
     async def user(self, request: web.Request) -> web.Response:
         return json_response(payloads.user_payload(self._state.user(_id(request, "user_id"))))
@@ -62,6 +76,7 @@ class GuildRoutes:
             "bot_require_code_grant": False,
             "verify_key": "0" * 64,
             "flags": 0,
+            "flags_new": "0",
             "team": None,
             "bot": bot,
             "owner": payloads.user_payload(state.users.get(owner_id, state.bot_user)),
@@ -69,20 +84,24 @@ class GuildRoutes:
             "tags": [],
             "redirect_uris": [],
             "interactions_endpoint_url": None,
+            "role_connections_verification_url": None,
             "approximate_guild_count": len(state.bot_guilds()),
+            "approximate_user_install_count": 0,
+            "approximate_user_authorization_count": 0,
+            "explicit_content_filter": 0,
+            "eligible_oauth2_scopes": ["applications.commands", "bot"],
             "install_params": {"scopes": ["bot", "applications.commands"], "permissions": "0"},
             "integration_types_config": {"0": {}},
         }
         return json_response(body)
 
     async def gateway(self, request: web.Request) -> web.Response:
-        return json_response({"url": self._gateway_url()})
+        return json_response({"url": self._bot_gateway()["url"]})
 
     async def gateway_bot(self, request: web.Request) -> web.Response:
-        limit = {"total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1}
-        return json_response(
-            {"url": self._gateway_url(), "shards": 1, "session_start_limit": limit}
-        )
+        """The URL, the recommended shard count and the session start limit (``gateway.mdx``,
+        "Get Gateway Bot")."""
+        return json_response(self._bot_gateway())
 
     async def my_guilds(self, request: web.Request) -> web.Response:
         guilds = [

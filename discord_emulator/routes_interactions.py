@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from .bodies import json_response, read_body
+from .bodies import json_response, read_body, read_json
 from .commands import CommandRegistry
 from .errors import missing_access, unknown
 from .interactions import InteractionHub
@@ -61,12 +61,12 @@ class InteractionRoutes:
 
     async def overwrite_commands(self, request: web.Request) -> web.Response:
         scope = self._scope(request)
-        bodies = await request.json()
+        bodies = await read_json(request)
         return json_response(self._commands.overwrite(scope, bodies))
 
     async def create_command(self, request: web.Request) -> web.Response:
         scope = self._scope(request)
-        return json_response(self._commands.upsert(scope, await request.json()), status=201)
+        return json_response(self._commands.upsert(scope, await read_json(request)), status=201)
 
     async def get_command(self, request: web.Request) -> web.Response:
         command_id = int(request.match_info["command_id"])
@@ -75,7 +75,7 @@ class InteractionRoutes:
     async def edit_command(self, request: web.Request) -> web.Response:
         scope = self._scope(request)
         command_id = int(request.match_info["command_id"])
-        return json_response(self._commands.edit(scope, command_id, await request.json()))
+        return json_response(self._commands.edit(scope, command_id, await read_json(request)))
 
     async def delete_command(self, request: web.Request) -> web.Response:
         self._commands.delete(self._scope(request), int(request.match_info["command_id"]))

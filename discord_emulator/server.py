@@ -1,22 +1,27 @@
 """The HTTP side: one aiohttp application serving ``/api/v10``, attachments and ``/gateway``.
 
 A single middleware applies what every Discord route shares: injected faults, the bot-token
-check, Discord-shaped error bodies and the request log.
+check, rate limits, Discord-shaped error bodies, the request log and (when asked) the exchange
+log that :mod:`.conformance` checks against Discord's spec.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import socket
 from collections.abc import Awaitable, Callable
-from typing import NamedTuple
+from dataclasses import dataclass
+from typing import Any, NamedTuple
 
 from aiohttp import web
 
-from .bodies import json_response
+from .bodies import REQUEST_PAYLOAD, json_response, read_body
 from .errors import DiscordAPIError, invalid_form_body, unauthorized
 from .faults import FaultInjector
 from .gateway import GatewayServer
+from .ratelimits import Admission, RateLimiter
+from .rules import Rules
 from .state import State
 
 _log = logging.getLogger(__name__)
@@ -35,6 +40,22 @@ class RequestRecord(NamedTuple):
     status: int
 
 
+@dataclass(frozen=True)
+class Exchange:
+    """One REST request and its answer, as :mod:`.conformance` checks them.
+
+    ``request_body`` is the JSON payload (``payload_json`` of a multipart body), None when the
+    request had none; ``response_body`` the raw bytes answered.
+    """
+
+    method: str
+    path: str
+    request_type: str
+    request_body: Any
+    status: int
+    response_body: bytes
+
+
 class HttpServer:
     """Binds the application to a loopback port and records every request."""
 
@@ -44,11 +65,20 @@ class HttpServer:
         gateway: GatewayServer,
         faults: FaultInjector,
         routes: list[web.RouteDef],
+        *,
+        rules: Callable[[], Rules],
+        limiter: RateLimiter,
+        before_request: Callable[[], None],
     ) -> None:
         self._state = state
         self._gateway = gateway
         self._faults = faults
+        self._rules = rules
+        self._limiter = limiter
+        self._before_request = before_request
         self.request_log: list[RequestRecord] = []
+        self.exchanges: list[Exchange] | None = None
+        """Every API exchange, once :meth:`record_exchanges` was called."""
         self._runner: web.AppRunner | None = None
         self.port = 0
 
@@ -83,16 +113,28 @@ class HttpServer:
             await self._runner.cleanup()
             self._runner = None
 
+    def record_exchanges(self) -> None:
+        """Start keeping every API request and answer in :attr:`exchanges`."""
+        if self.exchanges is None:
+            self.exchanges = []
+
     @web.middleware
     async def _middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         if request.path == "/gateway":
             return await handler(request)
+        is_api = request.path.startswith(API_PREFIX)
         path = request.path.removeprefix(API_PREFIX)
+        admission = Admission({})
         try:
             response = self._faults.take(request.method, path)
-            if response is None:
-                if request.path.startswith(API_PREFIX) and not path.startswith(_TOKENLESS):
+            if response is None and is_api:
+                if not path.startswith(_TOKENLESS):
                     self._authorize(request)
+                self._before_request()
+                if self._rules().rate_limits:
+                    admission = self._limiter.admit(request, path)
+                    response = admission.refusal
+            if response is None:
                 response = await handler(request)
         except DiscordAPIError as error:
             response = json_response(error.body(), status=error.status)
@@ -104,7 +146,12 @@ class HttpServer:
                 _log.warning("the Discord emulator has no route for %s %s", request.method, path)
             body = {"message": f"{error.status}: {error.reason}", "code": 0}
             response = json_response(body, status=error.status)
+        if is_api:
+            response.headers.update(admission.headers)
+            response.headers["Via"] = "1.1 google"  # discord.py reads a 429 without Via as a ban
         self.request_log.append(RequestRecord(request.method, path, response.status))
+        if is_api and self.exchanges is not None and isinstance(response, web.Response):
+            self.exchanges.append(await _exchange(request, path, response))
         return response
 
     def _authorize(self, request: web.Request) -> None:
@@ -116,3 +163,20 @@ class HttpServer:
         if attachment is None or attachment.filename != request.match_info["filename"]:
             raise web.HTTPNotFound()
         return web.Response(body=attachment.data, content_type=attachment.content_type)
+
+
+async def _exchange(request: web.Request, path: str, response: web.Response) -> Exchange:
+    """The exchange as logged; a body no handler read (an injected fault answered first) is
+    parsed now."""
+    if REQUEST_PAYLOAD not in request and request.body_exists:
+        with contextlib.suppress(DiscordAPIError, ValueError):
+            await read_body(request)
+    body = response.body if isinstance(response.body, bytes) else b""
+    return Exchange(
+        request.method,
+        path,
+        request.content_type,
+        request.get(REQUEST_PAYLOAD),
+        response.status,
+        body,
+    )

@@ -9,24 +9,30 @@ from collections.abc import Callable
 from typing import Any
 
 from . import payloads
-from .bodies import RequestBody, build_attachments, check_content
-from .errors import DiscordAPIError, invalid_form_body
+from .bodies import RequestBody, build_attachments, content_text
+from .clock import EmulatorClock
+from .components import stored_components
+from .errors import DiscordAPIError, FormPath, cannot_message_user, invalid_form_body
 from .gateway import GatewayServer, Intent
+from .limits import check_message, stored_embeds
 from .mentions import resolve_pings
 from .permissions import Permission, channel_permissions, require
-from .state import (
-    EPHEMERAL_FLAG,
-    LOADING_FLAG,
-    Channel,
-    ChannelType,
-    InteractionStamp,
-    Message,
-    State,
-)
+from .rules import Rules
+from .state import EPHEMERAL_FLAG, LOADING_FLAG, Channel, InteractionStamp, Message, State
+from .threads import Threads
 from .waiting import ChangeNotifier
 
 MAX_REACTIONS = 20
 _REPLY = 19
+DM_PERMISSIONS = (
+    Permission.VIEW_CHANNEL
+    | Permission.SEND_MESSAGES
+    | Permission.READ_MESSAGE_HISTORY
+    | Permission.ADD_REACTIONS
+    | Permission.EMBED_LINKS
+    | Permission.ATTACH_FILES
+)
+"""What either side of a DM may do there."""
 
 
 class DiscordService:
@@ -38,15 +44,28 @@ class DiscordService:
         gateway: GatewayServer,
         notifier: ChangeNotifier,
         base_url: Callable[[], str],
+        clock: EmulatorClock,
+        rules: Callable[[], Rules],
     ) -> None:
         self.state = state
         self.gateway = gateway
         self.notifier = notifier
+        self.clock = clock
+        self._rules = rules
         self._base_url = base_url
+        self.threads = Threads(state, gateway, notifier, clock, rules, self.permissions)
+
+    @property
+    def rules(self) -> Rules:
+        """The rules in force now (a test may change them on the emulator)."""
+        return self._rules()
 
     def permissions(self, channel_id: int, user_id: int) -> int:
-        """``user_id``'s effective permissions in a channel or thread."""
+        """``user_id``'s effective permissions in a channel, thread or DM."""
         channel = self.state.channel(channel_id)
+        if channel.guild_id is None:
+            members = [*channel.recipient_ids, self.state.bot_user_id]
+            return int(DM_PERMISSIONS) if user_id in members else 0
         guild = self.state.guild(channel.guild_id)
         parent = self.state.channels.get(channel.parent_id) if channel.parent_id else None
         return channel_permissions(guild, channel, parent, user_id)
@@ -66,10 +85,17 @@ class DiscordService:
         check_permissions: bool = True,
         interaction: InteractionStamp | None = None,
         extra_flags: int = 0,
+        at: FormPath = (),
     ) -> Message:
-        """Create a message; interaction responses skip channel checks, as on Discord."""
+        """Create a message; interaction responses skip channel checks, as on Discord.
+
+        ``at`` is where the message sits in the request body, for error paths (``("data",)``
+        in an interaction callback).
+        """
         channel = self.state.channel(channel_id)
         perms = self.permissions(channel_id, author_id)
+        if channel.is_dm:
+            self._check_dm_open(channel)
         if check_permissions:
             send = (
                 Permission.SEND_MESSAGES_IN_THREADS
@@ -80,6 +106,8 @@ class DiscordService:
             if body.uploads:
                 require(perms, Permission.ATTACH_FILES)
         payload = body.payload
+        if self.rules.message_limits:
+            check_message(payload, [len(u.data) for u in body.uploads], at)
         flags = int(payload.get("flags") or 0) | extra_flags
         if interaction is None:
             flags &= ~EPHEMERAL_FLAG
@@ -88,9 +116,9 @@ class DiscordService:
             channel_id=channel_id,
             guild_id=channel.guild_id,
             author_id=author_id,
-            content=check_content(payload.get("content")),
-            embeds=list(payload.get("embeds") or []),
-            components=list(payload.get("components") or []),
+            content=content_text(payload.get("content")),
+            embeds=stored_embeds(payload.get("embeds") or []),
+            components=stored_components(payload.get("components") or []),
             flags=flags,
             tts=bool(payload.get("tts", False)),
             nonce=payload.get("nonce"),
@@ -107,6 +135,8 @@ class DiscordService:
         replied_user = self._attach_reference(message, payload.get("message_reference"))
         if not flags & LOADING_FLAG:
             self._record_pings(message, payload.get("allowed_mentions"), perms, replied_user)
+        if not message.ephemeral:
+            self.threads.before_message(channel)
 
         self.state.store_message(message)
         if not message.ephemeral:
@@ -118,17 +148,30 @@ class DiscordService:
         return message
 
     def edit_message(
-        self, message: Message, body: RequestBody, actor_id: int, *, check_author: bool = True
+        self,
+        message: Message,
+        body: RequestBody,
+        actor_id: int,
+        *,
+        check_author: bool = True,
+        at: FormPath = (),
     ) -> Message:
         """Apply a PATCH; a deferred (loading) response gets its pings when first filled in."""
         if check_author and message.author_id != actor_id:
             raise DiscordAPIError(403, 50005, "Cannot edit a message authored by another user")
         payload = body.payload
+        if self.rules.message_limits:
+            as_sent = payload if "flags" in payload else {**payload, "flags": message.flags}
+            check_message(as_sent, [len(u.data) for u in body.uploads], at)
+        if not message.ephemeral:
+            self.threads.expire_idle()
+            self.threads.check_active(self.state.channel(message.channel_id))
         if "content" in payload:
-            message.content = check_content(payload["content"])
-        for key in ("embeds", "components"):
-            if key in payload:
-                setattr(message, key, list(payload[key] or []))
+            message.content = content_text(payload["content"])
+        if "embeds" in payload:
+            message.embeds = stored_embeds(payload["embeds"] or [])
+        if "components" in payload:
+            message.components = stored_components(payload["components"] or [])
         if payload.get("flags") is not None:
             message.flags = int(payload["flags"]) | (message.flags & LOADING_FLAG)
         if body.uploads or "attachments" in payload:
@@ -217,6 +260,8 @@ class DiscordService:
         perms: int,
         replied_user_id: int | None,
     ) -> None:
+        if message.guild_id is None:
+            return
         pings = resolve_pings(
             message.content,
             allowed_mentions,
@@ -229,11 +274,21 @@ class DiscordService:
         message.pinged_everyone = pings.everyone
 
     def _dispatch_message(self, event: str, message: Message) -> None:
+        if message.guild_id is None:  # DMs need no message-content intent
+            self.gateway.dispatch(event, self.render(message), intent=Intent.DIRECT_MESSAGES)
+            return
         bot_id = self.state.bot_user_id
         privileged = message.author_id != bot_id and bot_id not in message.pinged_users
         self.gateway.dispatch(
             event, self.render(message), intent=Intent.GUILD_MESSAGES, has_content=privileged
         )
+
+    def _check_dm_open(self, channel: Channel) -> None:
+        """50007 unless the recipient shares a guild with the bot and accepts DMs from it."""
+        recipient = self.state.user(channel.recipient_ids[0])
+        shares_guild = any(recipient.id in g.members for g in self.state.bot_guilds())
+        if recipient.bot or not recipient.dms_open or not shares_guild:
+            raise cannot_message_user()
 
     # -- reactions -----------------------------------------------------------------------
 
@@ -242,6 +297,7 @@ class DiscordService:
         key = payloads.emoji_key(emoji)
         perms = self.permissions(message.channel_id, user_id)
         require(perms, Permission.VIEW_CHANNEL | Permission.READ_MESSAGE_HISTORY)
+        self._check_thread_active(message)
         users = message.reactions.get(key)
         if users is not None and user_id in users:
             return
@@ -250,13 +306,13 @@ class DiscordService:
             if sum(1 for u in message.reactions.values() if u) >= MAX_REACTIONS:
                 raise DiscordAPIError(400, 30010, "Maximum number of reactions reached (20)")
         message.reactions.setdefault(key, []).append(user_id)
-        guild = self.state.guild(message.guild_id)
+        guild = self.state.guilds.get(message.guild_id) if message.guild_id is not None else None
         event = self._reaction_event(message, user_id, key)
         event["message_author_id"] = str(message.author_id)
         event["burst_colors"] = []
-        if user_id in guild.members:
+        if guild is not None and user_id in guild.members:
             event["member"] = payloads.member_payload(self.state, guild.members[user_id])
-        self.gateway.dispatch("MESSAGE_REACTION_ADD", event, intent=Intent.GUILD_MESSAGE_REACTIONS)
+        self.gateway.dispatch("MESSAGE_REACTION_ADD", event, intent=_reactions_intent(message))
         self.notifier.notify()
 
     def remove_reaction(self, message: Message, user_id: int, emoji: str, actor_id: int) -> None:
@@ -264,6 +320,7 @@ class DiscordService:
         key = payloads.emoji_key(emoji)
         if actor_id != user_id:
             require(self.permissions(message.channel_id, actor_id), Permission.MANAGE_MESSAGES)
+        self._check_thread_active(message)
         users = message.reactions.get(key, [])
         if user_id not in users:
             return
@@ -273,13 +330,14 @@ class DiscordService:
         self.gateway.dispatch(
             "MESSAGE_REACTION_REMOVE",
             self._reaction_event(message, user_id, key),
-            intent=Intent.GUILD_MESSAGE_REACTIONS,
+            intent=_reactions_intent(message),
         )
         self.notifier.notify()
 
     def clear_reactions(self, message: Message, actor_id: int, emoji: str | None = None) -> None:
         """Remove all reactions, or all of one emoji (Manage Messages)."""
         require(self.permissions(message.channel_id, actor_id), Permission.MANAGE_MESSAGES)
+        self._check_thread_active(message)
         where = {
             "channel_id": str(message.channel_id),
             "message_id": str(message.id),
@@ -308,60 +366,27 @@ class DiscordService:
         return reactors[: max(1, min(limit, 100))]
 
     def _reaction_event(self, message: Message, user_id: int, key: str) -> dict[str, Any]:
-        return {
+        event = {
             "user_id": str(user_id),
             "channel_id": str(message.channel_id),
             "message_id": str(message.id),
-            "guild_id": str(message.guild_id),
             "emoji": payloads.emoji_payload(key),
             "burst": False,
             "type": 0,
         }
+        if message.guild_id is not None:
+            event["guild_id"] = str(message.guild_id)
+        return event
 
-    # -- threads -------------------------------------------------------------------------
+    def _check_thread_active(self, message: Message) -> None:
+        self.threads.expire_idle()
+        self.threads.check_active(self.state.channel(message.channel_id))
 
-    def create_thread(
-        self,
-        channel_id: int,
-        actor_id: int,
-        name: str,
-        *,
-        message_id: int | None = None,
-        private: bool = False,
-        auto_archive_duration: int = 1440,
-    ) -> Channel:
-        """Start a thread (from a message, it takes the message's id, as on Discord)."""
-        parent = self.state.channel(channel_id)
-        needed = Permission.CREATE_PRIVATE_THREADS if private else Permission.CREATE_PUBLIC_THREADS
-        require(self.permissions(channel_id, actor_id), Permission.VIEW_CHANNEL | needed)
-        if not name or len(name) > 100:
-            raise invalid_form_body("name", "Must be between 1 and 100 in length.")
-        thread_id = self.state.ids.now()
-        starter = None
-        if message_id is not None:
-            starter = self.state.message(channel_id, message_id)
-            if starter.thread_id is not None:
-                raise DiscordAPIError(
-                    400, 160004, "A thread has already been created for this message"
-                )
-            thread_id = starter.id
-        thread = Channel(
-            id=thread_id,
-            guild_id=parent.guild_id,
-            name=name,
-            type=ChannelType.PRIVATE_THREAD if private else ChannelType.PUBLIC_THREAD,
-            parent_id=parent.id,
-            owner_id=actor_id,
-            auto_archive_duration=auto_archive_duration,
-            thread_member_ids=[actor_id],
-        )
-        self.state.channels[thread.id] = thread
-        if starter is not None:
-            starter.thread_id = thread.id
-        payload = {**payloads.channel_payload(thread), "newly_created": True}
-        self.gateway.dispatch("THREAD_CREATE", payload, intent=Intent.GUILDS)
-        self.notifier.notify()
-        return thread
+
+def _reactions_intent(message: Message) -> int:
+    if message.guild_id is None:
+        return Intent.DIRECT_MESSAGE_REACTIONS
+    return Intent.GUILD_MESSAGE_REACTIONS
 
 
 def _has_visible_content(message: Message, payload: dict[str, Any]) -> bool:

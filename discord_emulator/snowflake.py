@@ -49,6 +49,16 @@ class SnowflakeFactory:
         self._last_now_id = max(candidate, self._last_now_id + 1)
         return self._last_now_id
 
+    def now_on_shard(self, shard_id: int, shard_count: int) -> int:
+        """A :meth:`now` id that, as a guild id, Discord routes to shard ``shard_id`` of
+        ``shard_count`` (``(id >> 22) % shard_count``): at most ``shard_count - 1`` ms ahead."""
+        candidate = self.now()
+        late = (shard_id - (candidate >> 22)) % shard_count
+        if late:
+            candidate = (((candidate >> 22) + late) << 22) | self._next_low_bits()
+            self._last_now_id = candidate
+        return candidate
+
     def observe(self, snowflake: int) -> None:
         """Make later ``now()`` ids sort after ``snowflake`` (used when restoring a snapshot)."""
         self._last_now_id = max(self._last_now_id, snowflake)

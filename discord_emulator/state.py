@@ -24,6 +24,7 @@ class ChannelType(enum.IntEnum):
     """The channel kinds the emulator serves."""
 
     GUILD_TEXT = 0
+    DM = 1
     PUBLIC_THREAD = 11
     PRIVATE_THREAD = 12
 
@@ -34,6 +35,8 @@ class User:
     username: str
     bot: bool = False
     global_name: str | None = None
+    dms_open: bool = True
+    """Whether this user lets server members (the bot among them) message them directly."""
 
     @property
     def created_at(self) -> dt.datetime:
@@ -79,8 +82,14 @@ class Overwrite:
 
 @dataclass
 class Channel:
+    """A guild text channel, a thread, or a DM (``guild_id`` None, ``recipient_ids`` set).
+
+    Threads record ``last_activity`` and ``archive_timestamp`` in epoch seconds on the
+    emulator's clock: a thread archives ``auto_archive_duration`` minutes after its last activity.
+    """
+
     id: int
-    guild_id: int
+    guild_id: int | None
     name: str
     type: ChannelType = ChannelType.GUILD_TEXT
     position: int = 0
@@ -94,10 +103,17 @@ class Channel:
     auto_archive_duration: int = 1440
     message_count: int = 0
     thread_member_ids: list[int] = field(default_factory=list)
+    last_activity: float = 0.0
+    archive_timestamp: float = 0.0
+    recipient_ids: list[int] = field(default_factory=list)
 
     @property
     def is_thread(self) -> bool:
         return self.type in (ChannelType.PUBLIC_THREAD, ChannelType.PRIVATE_THREAD)
+
+    @property
+    def is_dm(self) -> bool:
+        return self.type == ChannelType.DM
 
 
 @dataclass
@@ -136,12 +152,15 @@ class Attachment:
 
 @dataclass
 class InteractionStamp:
-    """Which interaction a message answers (Discord's ``interaction_metadata``)."""
+    """Which interaction a message answers (Discord's ``interaction_metadata``): a component
+    interaction names the message it came from, a modal submit the interaction that opened it."""
 
     id: int
     type: int
     user_id: int
     name: str | None = None
+    interacted_message_id: int | None = None
+    triggering: InteractionStamp | None = None
 
 
 @dataclass
@@ -155,7 +174,7 @@ class Message:
 
     id: int
     channel_id: int
-    guild_id: int
+    guild_id: int | None
     author_id: int
     content: str = ""
     embeds: list[dict[str, Any]] = field(default_factory=list)
@@ -239,6 +258,13 @@ class State:
         if message is None or message.deleted or message.channel_id != channel_id:
             raise unknown("Message")
         return message
+
+    def dm_channel(self, user_id: int) -> Channel | None:
+        """The bot's DM channel with ``user_id``, once opened."""
+        for channel in self.channels.values():
+            if channel.is_dm and channel.recipient_ids == [user_id]:
+                return channel
+        return None
 
     def guild_channels(self, guild_id: int) -> list[Channel]:
         return [c for c in self.channels.values() if c.guild_id == guild_id and not c.is_thread]

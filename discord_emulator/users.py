@@ -6,18 +6,20 @@ gateway events Discord would send. Interaction methods wait until the bot has an
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from . import commands as cmd
 from .bodies import RequestBody, Upload
 from .commands import CommandRegistry, Resolved
+from .components import walk_components
 from .gateway import GatewayServer
 from .interactions import (
     APPLICATION_COMMAND,
     AUTOCOMPLETE,
     MESSAGE_COMPONENT,
     MODAL_SUBMIT,
+    ApplicationDidNotRespond,
     InteractionHub,
     InteractionResult,
 )
@@ -176,7 +178,7 @@ class UserActions:
         if opened.source_message_id is not None:
             source = self.state.messages.get(opened.source_message_id)
         result = self._interact(
-            MODAL_SUBMIT, opened.guild_id, opened.channel_id, user, data, source
+            MODAL_SUBMIT, opened.guild_id, opened.channel_id, user, data, source, opened_by=opened
         )
         return await self._answered(result, settle=True)
 
@@ -203,6 +205,7 @@ class UserActions:
         source: Message | None = None,
         *,
         name: str | None = None,
+        opened_by: InteractionResult | None = None,
     ) -> InteractionResult:
         if not self.gateway.has_session:
             raise RuntimeError("no bot has a gateway session to receive the interaction")
@@ -214,29 +217,36 @@ class UserActions:
             data=data,
             source=source,
             name=name,
+            opened_by=opened_by,
         )
 
     async def _answered(self, result: InteractionResult, settle: bool) -> InteractionResult:
+        """Wait for the answer; past the 3-second deadline without one, fail as Discord does."""
+
         def done() -> bool:
+            if result.missed_deadline:
+                return True
             return result.responded and not (settle and result.loading)
 
         await self.wait_until(done, f"the bot to answer interaction {result.name or result.id}")
+        if result.missed_deadline:
+            what = f"/{result.name}" if result.name else f"interaction {result.id}"
+            answered = (
+                f"its first answer came after {result.first_answer_s:.2f} s"
+                if result.first_answer_s is not None
+                else "no answer came"
+            )
+            raise ApplicationDidNotRespond(
+                f"The application did not respond: {what} needs an initial response within "
+                f"{result.deadline_s:g} s and {answered} (receiving-and-responding.mdx)"
+            )
         return result
-
-
-def _walk(components: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
-    for component in components:
-        yield component
-        yield from _walk(component.get("components") or [])
-        for key in ("accessory", "component"):
-            if isinstance(component.get(key), dict):
-                yield from _walk([component[key]])
 
 
 def _find_component(
     components: list[dict[str, Any]], custom_id: str, kinds: tuple[int, ...]
 ) -> dict[str, Any]:
-    for component in _walk(components):
+    for component in walk_components(components):
         if component.get("custom_id") == custom_id:
             if component["type"] not in kinds:
                 raise ValueError(f"component {custom_id!r} is of type {component['type']}")

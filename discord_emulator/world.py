@@ -47,11 +47,22 @@ class WorldBuilder:
         state.users[user.id] = user
         return user
 
-    def create_guild(self, name: str, *, owner: Any = None) -> Guild:
-        """A guild with its @everyone role; without ``owner`` a user "<name> owner" is made."""
+    def set_dms_open(self, user_id: Any, open_: bool) -> User:
+        """Whether ``user_id`` accepts DMs from server members; closed, the bot's DMs get 50007."""
+        user = self._service.state.user(as_id(user_id))
+        user.dms_open = open_
+        return user
+
+    def create_guild(
+        self, name: str, *, owner: Any = None, shard: tuple[int, int] | None = None
+    ) -> Guild:
+        """A guild with its @everyone role; without ``owner`` a user "<name> owner" is made.
+
+        ``shard=(shard_id, shard_count)`` picks an id that Discord routes to that shard."""
         state = self._service.state
         owner_id = as_id(owner) if owner is not None else self.create_user(f"{name} owner").id
-        guild = Guild(id=state.ids.now(), name=name, owner_id=owner_id)
+        guild_id = state.ids.now_on_shard(*shard) if shard else state.ids.now()
+        guild = Guild(id=guild_id, name=name, owner_id=owner_id)
         guild.roles[guild.id] = Role(guild.id, guild.id, "@everyone", int(DEFAULT_EVERYONE))
         state.guilds[guild.id] = guild
         self.add_member(guild.id, owner_id)
@@ -179,4 +190,4 @@ class WorldBuilder:
         self, guild: Guild, event: str, data: dict[str, Any], intent: int = Intent.GUILDS
     ) -> None:
         if self._service.state.bot_user_id in guild.members:
-            self._service.gateway.dispatch(event, data, intent=intent)
+            self._service.gateway.dispatch(event, data, intent=intent, guild_id=guild.id)

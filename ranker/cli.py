@@ -17,6 +17,7 @@ import sys
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 EXIT_BAD_INPUT = 2
 
@@ -49,7 +50,7 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--adapter", help="adapter file (default: bundled base adapter)")
     _field_option(evaluate)
 
-    joke = commands.add_parser("joke", help="leap-of-thought jokes from the local LLM, ranked")
+    joke = commands.add_parser("joke", help="jokes from the local LLM, gated and ranked")
     joke.add_argument("topic", nargs="?", help="what the joke is about")
     joke.add_argument("--description", help="a cartoon's description, for caption suggestions")
     joke.add_argument("-n", type=int, default=5, help="how many of the best to print")
@@ -135,22 +136,34 @@ def _joke(args: argparse.Namespace) -> None:
     import asyncio
 
     from ranker.core import Ranker
-    from ranker.jokes import generate_jokes, sanitize_topic
+    from ranker.joke_prompts import pick_examples, sanitize_topic
+    from ranker.jokes import JokeSettings, generate_jokes
     from ranker.llm import load_llm
 
     scene = sanitize_topic(args.description or args.topic) or "A cartoon."
     ranker = Ranker(args.adapter, encoder_path=args.encoder, device=args.device)
-    backend = load_llm(args.llm)
+    backend = load_llm(args.llm, device=args.device)
 
-    async def generate(*positional: object, **options: object) -> list[str]:
-        return backend.generate(*positional, **options)  # type: ignore[arg-type]
+    class Models:  # the joke pipeline's three calls, run in this process
+        async def complete(self, *arguments: Any) -> list[Any]:
+            return backend.complete(*arguments)
 
-    async def score(description: str, captions: Sequence[str]) -> list[float]:
-        return list(ranker.score(description, captions))
+        async def embed(self, texts: Sequence[str]) -> Any:
+            return ranker.embed(list(texts))
 
-    run = asyncio.run(generate_jokes(generate, score, scene=scene, budget_s=args.budget))
+        async def score(self, description: str, captions: Sequence[str]) -> list[float]:
+            return list(ranker.score(description, captions))
+
+    run = asyncio.run(
+        generate_jokes(
+            Models(),
+            scene=scene,
+            examples=pick_examples([]),
+            settings=JokeSettings(budget_s=args.budget),
+        )
+    )
     for joke in run.jokes[: args.n]:
-        print(f"{joke.score:+.3f}\t{joke.text}\t(leap: {joke.leap})")
+        print(f"{joke.score:+.3f}\t{joke.text}\t(about the topic: {joke.relevance:.2f})")
     dropped = ", ".join(f"{n} {why}" for why, n in run.dropped.items()) or "none"
     print(
         f"# {run.generated} candidates in {run.seconds:.1f}s; dropped: {dropped}", file=sys.stderr

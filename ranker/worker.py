@@ -1,9 +1,10 @@
-"""Async facades: each model lives on one dedicated thread, and the bot ``await``s it.
+"""Async facades: the bot ``await``s its models, which never run on the event loop.
 
 Neither llama.cpp nor a Python-level training loop may run on the event loop (Discord's gateway
-heartbeat would starve), and a ``Llama`` object is not thread-safe. So every model gets a
-``ModelWorker`` — a single-thread executor that owns it — and calls queue to that thread.
-Concurrent ``score`` calls are gathered into one encoder batch.
+heartbeat would starve). The encoder and the adapter's training each get a ``ModelWorker`` — a
+single-thread executor that owns them — and concurrent ``score`` calls are gathered into one
+encoder batch. The language model, whose generations are long and cannot be interrupted, runs
+in a process of its own that a wedged call kills and restarts (``AsyncLLM``).
 """
 
 from __future__ import annotations
@@ -18,12 +19,15 @@ import numpy as np
 
 from ranker.adapter import Adapter
 from ranker.core import AIRanking, Ranker, ScoreRequest, checked_captions, ranking_from_scores
-from ranker.llm import LLMBackend
+from ranker.joke_prompts import caption_prompt, pick_examples
+from ranker.llm import Completion, LLMBackend, load_llm
+from ranker.process import ModelProcess
 from ranker.refit import RefitPolicy, RefitResult, refit_adapter
 from ranker.taste import TasteFindings, measure_taste, taste_inputs
 from ranker.votes import ContestVotes
 
 T = TypeVar("T")
+LLM_CALL_LIMIT_S = 20.0  # one completion (a caption is ~15 tokens); past this the process is killed
 _PendingScore = tuple[ScoreRequest, Adapter | None, "asyncio.Future[np.ndarray]"]
 
 
@@ -174,12 +178,65 @@ class AsyncRanker:
         await asyncio.to_thread(self._training_worker.close)
 
 
-class AsyncLLM:
-    """An ``LLMBackend`` behind its own worker thread (llama.cpp is not thread-safe)."""
+def _load_warm_llm(source: str | None, **options: Any) -> LLMBackend:
+    """``load_llm``, then one token after the built-in joke examples: the first real call does
+    not pay for paging the weights in, and llama.cpp keeps those examples' evaluation cached
+    (seconds on a busy 2-core machine), which every request of a new community starts with."""
+    backend = load_llm(source, **options)
+    if not str(source or "").startswith(("http://", "https://")):
+        backend.complete(caption_prompt("A cartoon.", pick_examples([])), 1, 0.0)
+    return backend
 
-    def __init__(self, backend: LLMBackend) -> None:
-        self.backend = backend
-        self._worker = ModelWorker("ranker-llm")
+
+class AsyncLLM:
+    """The language model in a process of its own (:class:`ranker.process.ModelProcess`).
+
+    llama.cpp is not thread-safe and a generation cannot be interrupted from outside, so each
+    call has a time limit: one past it kills the process (the next call gets a fresh one) and
+    raises ``ModelTimeout``; a crash raises ``ModelCrashed``. Build it with ``await
+    AsyncLLM.start(source, device=...)`` (``source`` as for :func:`ranker.llm.load_llm`).
+    """
+
+    def __init__(self, process: ModelProcess) -> None:
+        self.process = process
+
+    @classmethod
+    async def start(
+        cls,
+        source: str | None = None,
+        *,
+        device: str | None = None,
+        time_limit_s: float = LLM_CALL_LIMIT_S,
+        **options: Any,
+    ) -> AsyncLLM:
+        """Start the process and load the model in it, off the event loop."""
+        process = ModelProcess(
+            _load_warm_llm,
+            source,
+            name="punchline-llm",
+            call_timeout_s=time_limit_s,
+            device=device,
+            **options,
+        )
+        await process.start()
+        return cls(process)
+
+    @property
+    def name(self) -> str:
+        return self.process.model_name or "llm"
+
+    async def complete(
+        self,
+        prompt: str,
+        max_tokens: int = 64,
+        temperature: float = 0.8,
+        n: int = 1,
+        stop: Sequence[str] | None = None,
+    ) -> list[Completion]:
+        """See ``LLMBackend.complete``."""
+        return await self.process.call(
+            "complete", prompt, max_tokens, temperature, n, list(stop or [])
+        )
 
     async def generate(
         self,
@@ -190,10 +247,27 @@ class AsyncLLM:
         stop: Sequence[str] | None = None,
     ) -> list[str]:
         """See ``LLMBackend.generate``."""
-        return await self._worker.run(
-            self.backend.generate, prompt, max_tokens, temperature, n, stop
-        )
+        return [c.text for c in await self.complete(prompt, max_tokens, temperature, n, stop)]
 
     async def aclose(self) -> None:
-        """Wait for queued generations and stop the worker."""
-        await asyncio.to_thread(self._worker.close)
+        """Stop the model's process."""
+        await self.process.aclose()
+
+
+class AsyncJokeModels:
+    """What a joke request calls (``ranker.jokes.JokeModels``): the LLM's process, and the
+    encoder and a community's adapter on the ranker's worker."""
+
+    def __init__(self, llm: AsyncLLM, ranker: AsyncRanker, adapter: Adapter | None = None) -> None:
+        self.llm, self.ranker, self.adapter = llm, ranker, adapter
+
+    async def complete(
+        self, prompt: str, max_tokens: int, temperature: float, n: int, stop: Sequence[str]
+    ) -> list[Completion]:
+        return await self.llm.complete(prompt, max_tokens, temperature, n, stop)
+
+    async def embed(self, texts: Sequence[str]) -> np.ndarray:
+        return await self.ranker.embed(texts)
+
+    async def score(self, description: str, captions: Sequence[str]) -> list[float]:
+        return list(await self.ranker.score(description, captions, self.adapter))

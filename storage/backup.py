@@ -1,13 +1,26 @@
-"""Online backups with rotation, and restoring the newest good backup over a damaged file."""
+"""Online backups with rotation, restoring the newest good backup over a damaged file, and
+applying an erasure to the backups already taken."""
 
 from __future__ import annotations
 
+import logging
 import shutil
 import sqlite3
+import threading
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
+from sqlite_utils import Database
+
+from storage.db import DatabaseError
+from storage.opening import open_database
+
+log = logging.getLogger(__name__)
 BACKUP_GLOB = "punchline-*.db"
+# A backup being written while an erasure rewrites the folder could keep what was just erased:
+# the two take turns.
+_FOLDER_LOCK = threading.Lock()
 
 
 def backup_database(source: str | Path, destination: str | Path) -> Path:
@@ -36,10 +49,42 @@ def rotating_backup(source: str | Path, folder: str | Path, keep: int, now: date
     """Back up into ``folder`` as ``punchline-YYYYmmdd-HHMMSS.db`` and keep only the newest ``keep``."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    made = backup_database(source, folder / f"punchline-{now:%Y%m%d-%H%M%S}.db")
-    for old in sorted(folder.glob(BACKUP_GLOB))[:-keep]:
-        old.unlink()
+    with _FOLDER_LOCK:
+        made = backup_database(source, folder / f"punchline-{now:%Y%m%d-%H%M%S}.db")
+        for old in sorted(folder.glob(BACKUP_GLOB))[:-keep]:
+            old.unlink()
     return made
+
+
+def rewrite_backups(
+    folder: str | Path, change: Callable[[Database], object]
+) -> tuple[list[Path], list[Path]]:
+    """Apply ``change`` to every backup in ``folder`` and leave no freed page or WAL behind.
+
+    Each backup is opened (and migrated, as a restore would), changed, vacuumed and left as one
+    self-contained file; a half-written ``.partial`` is deleted. Returns (rewritten, failed): a
+    backup that cannot be opened or changed is left as it was, for rotation to retire.
+    """
+    rewritten: list[Path] = []
+    failed: list[Path] = []
+    with _FOLDER_LOCK:
+        for partial in Path(folder).glob(BACKUP_GLOB + ".partial"):
+            partial.unlink()
+        for path in sorted(Path(folder).glob(BACKUP_GLOB)):
+            try:
+                db = open_database(path)
+                try:
+                    change(db)
+                    db.execute("VACUUM")
+                    db.execute("PRAGMA journal_mode = DELETE")  # folds the WAL in and removes it
+                finally:
+                    db.close()
+            except (sqlite3.Error, DatabaseError, OSError) as problem:
+                log.error("could not apply an erasure to the backup %s: %s", path.name, problem)
+                failed.append(path)
+            else:
+                rewritten.append(path)
+    return rewritten, failed
 
 
 def is_healthy(path: str | Path) -> bool:

@@ -8,6 +8,7 @@ from sqlite_utils import Database
 
 from storage.db import to_iso
 from storage.models import Contest, RatingCounts
+from storage.shards import ShardSet, on_shards
 from storage.votes import count_columns
 
 _COLUMNS = (
@@ -78,9 +79,14 @@ def contest_by_message(db: Database, message_id: int) -> Contest | None:
     return _one(db, "prompt_message_id = ? OR results_message_id = ?", [message_id, message_id])
 
 
-def unfinished_contests(db: Database) -> list[Contest]:
-    """Every contest not yet closed, all guilds, oldest first (what a restart must pick up)."""
-    rows = db.query(f"SELECT {_COLUMNS} FROM contests WHERE phase != 'closed' ORDER BY closes_at")
+def unfinished_contests(db: Database, shards: ShardSet | None = None) -> list[Contest]:
+    """Every contest not yet closed, oldest first (what a restart must pick up), of the guilds
+    on ``shards`` (all guilds without)."""
+    on, params = on_shards(shards)
+    rows = db.query(
+        f"SELECT {_COLUMNS} FROM contests WHERE phase != 'closed' AND {on} ORDER BY closes_at",
+        params,
+    )
     return [Contest.from_row(row) for row in rows]
 
 
@@ -128,11 +134,14 @@ def set_message_ids(db: Database, contest_id: int, **ids: int | None) -> None:
         db.execute(f"UPDATE contests SET {name} = ? WHERE id = ?", [value, contest_id])
 
 
-def unannounced_contests(db: Database) -> list[Contest]:
-    """Closed contests whose results were never posted (a crash between closing and posting)."""
+def unannounced_contests(db: Database, shards: ShardSet | None = None) -> list[Contest]:
+    """Closed contests whose results were never posted (a crash between closing and posting),
+    of the guilds on ``shards`` (all guilds without)."""
+    on, params = on_shards(shards)
     rows = db.query(
         f"SELECT {_COLUMNS} FROM contests WHERE phase = 'closed' AND results_message_id IS NULL"
-        " ORDER BY closes_at"
+        f" AND {on} ORDER BY closes_at",
+        params,
     )
     return [Contest.from_row(row) for row in rows]
 
@@ -153,6 +162,8 @@ def closed_contest_votes(db: Database, guild_id: int) -> list[dict]:
         "SELECT c.id AS contest_id, c.day, coalesce(p.description, '') AS description, e.text, "
         + count_columns()
         + " FROM contests c JOIN entries e ON e.contest_id = c.id AND e.status = 'active'"
+        # an erased member's captions (author < 0) keep their place, but not as something to learn from
+        " AND e.author_id > 0"
         " LEFT JOIN prompts p ON p.id = c.prompt_id LEFT JOIN votes v ON v.entry_id = e.id"
         " WHERE c.guild_id = ? AND c.phase = 'closed' GROUP BY e.id ORDER BY c.day, c.id, e.id",
         [guild_id],

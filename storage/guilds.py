@@ -9,6 +9,7 @@ from sqlite_utils import Database
 
 from storage.db import to_iso
 from storage.models import GuildSettings
+from storage.shards import ShardSet, on_shards
 
 _SETTING_NAMES = {field.name for field in fields(GuildSettings)}
 
@@ -43,10 +44,13 @@ def update_settings(db: Database, guild_id: int, now: datetime, **changes: objec
     return save_settings(db, GuildSettings(**{**asdict(current), **changes}), now)
 
 
-def configured_guilds(db: Database) -> list[GuildSettings]:
-    """Every enabled guild that has a contest channel."""
+def configured_guilds(db: Database, shards: ShardSet | None = None) -> list[GuildSettings]:
+    """Every enabled guild that has a contest channel, of those on ``shards`` (all without)."""
+    on, params = on_shards(shards)
     rows = db.query(
-        "SELECT * FROM guild_settings WHERE enabled = 1 AND channel_id IS NOT NULL ORDER BY guild_id"
+        "SELECT * FROM guild_settings WHERE enabled = 1 AND channel_id IS NOT NULL"
+        f" AND {on} ORDER BY guild_id",
+        params,
     )
     return [GuildSettings.from_row(row) for row in rows]
 

@@ -60,11 +60,14 @@ def blocked_terms(db: Database, guild_id: int) -> list[str]:
 
 
 def best_captions(db: Database, guild_id: int, limit: int = 30) -> list[tuple[str, str]]:
-    """(prompt description, caption) of the guild's winning captions, newest first: few-shot examples."""
+    """(prompt description, caption) of the guild's winning captions, newest first: few-shot examples.
+
+    An erased member's captions (their author a negative pseudonym) have no text left to show.
+    """
     rows = db.execute(
         "SELECT coalesce(pr.description, ''), e.text FROM placements p JOIN entries e ON e.id = p.entry_id"
         " JOIN contests c ON c.id = p.contest_id LEFT JOIN prompts pr ON pr.id = c.prompt_id"
-        " WHERE c.guild_id = ? AND p.rank <= 2 AND p.votes > 0 AND e.author_id != 0"
+        " WHERE c.guild_id = ? AND p.rank <= 2 AND p.votes > 0 AND e.author_id > 0"
         " ORDER BY c.day DESC LIMIT ?",
         [guild_id, limit],
     ).fetchall()

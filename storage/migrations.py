@@ -190,6 +190,73 @@ _V7_WEEKLY_REPORT = [
     "ALTER TABLE guild_settings ADD COLUMN weekly_report INTEGER NOT NULL DEFAULT 0",
 ]
 
+_V8_PICTURE_SUGGESTIONS = [
+    # Pictures members suggest wait here for a moderator; only a waiting one keeps its picture.
+    """CREATE TABLE prompt_suggestions (
+        id INTEGER PRIMARY KEY,
+        guild_id INTEGER NOT NULL,
+        user_id INTEGER NOT NULL,
+        image BLOB,
+        image_format TEXT NOT NULL,
+        image_hash TEXT,
+        description TEXT NOT NULL DEFAULT '',
+        anonymous INTEGER NOT NULL DEFAULT 0,
+        status TEXT NOT NULL DEFAULT 'pending'
+            CHECK (status IN ('pending', 'approved', 'declined')),
+        reason TEXT,
+        decided_by INTEGER,
+        decided_at TEXT,
+        prompt_id INTEGER REFERENCES prompts (id) ON DELETE SET NULL,
+        told INTEGER NOT NULL DEFAULT 0,
+        suggested_at TEXT NOT NULL,
+        CHECK ((status = 'pending') = (image IS NOT NULL AND image_hash IS NOT NULL))
+    )""",
+    # The same picture waits in a guild's queue once, whoever suggested it.
+    """CREATE UNIQUE INDEX one_waiting_picture ON prompt_suggestions (guild_id, image_hash)
+        WHERE status = 'pending'""",
+    "CREATE INDEX suggestions_member ON prompt_suggestions (guild_id, user_id)",
+    # An approved suggestion's picture credits its suggester ("picture by …") unless anonymous.
+    "ALTER TABLE prompts ADD COLUMN suggested_by INTEGER",
+    "ALTER TABLE prompts ADD COLUMN credited INTEGER NOT NULL DEFAULT 0",
+    # A guild whose pool of unused pictures is low and whose moderators were told so.
+    """CREATE TABLE pool_warnings (
+        guild_id INTEGER PRIMARY KEY,
+        warned_at TEXT NOT NULL
+    )""",
+]
+
+_V9_FORMER_MEMBERS = [
+    # An erased member's results stay under a pseudonym, minus this table's id: one per erasure,
+    # never reused (AUTOINCREMENT), so two erased members never merge. Nothing says who it was.
+    """CREATE TABLE former_members (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        guild_id INTEGER NOT NULL
+    )""",
+    # Erasures before this version gave every erased entry the author 0, merging their authors
+    # on the leaderboards. Who wrote which is gone, so each such entry becomes its own former
+    # member (numbered by the entry's id), and one in a running contest leaves it.
+    """INSERT INTO former_members (id, guild_id)
+        SELECT e.id, c.guild_id FROM entries e JOIN contests c ON c.id = e.contest_id
+        WHERE e.author_id = 0""",
+    "UPDATE placements SET author_id = -entry_id WHERE author_id = 0",
+    "UPDATE entries SET author_id = -id WHERE author_id = 0",
+    """UPDATE entries SET status = 'withdrawn'
+        WHERE author_id < 0 AND status = 'active'
+        AND contest_id IN (SELECT id FROM contests WHERE phase != 'closed')""",
+]
+
+_V10_SHARD_LEASES = [
+    # Each bot process leases the shards it runs; a heartbeat keeps a lease alive, so a second
+    # process on the same shard is refused and a dead process's leases expire.
+    """CREATE TABLE shard_leases (
+        shard_id INTEGER PRIMARY KEY,
+        shard_count INTEGER NOT NULL CHECK (shard_count > 0),
+        owner TEXT NOT NULL,
+        heartbeat_at TEXT NOT NULL,
+        CHECK (shard_id >= 0 AND shard_id < shard_count)
+    )""",
+]
+
 MIGRATIONS: list[list[str]] = [
     _V1_CORE,
     _V2_BALLOTS,
@@ -198,6 +265,9 @@ MIGRATIONS: list[list[str]] = [
     _V5_JOKE_FILTER,
     _V6_VOTE_COUNTS,
     _V7_WEEKLY_REPORT,
+    _V8_PICTURE_SUGGESTIONS,
+    _V9_FORMER_MEMBERS,
+    _V10_SHARD_LEASES,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

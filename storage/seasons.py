@@ -87,3 +87,10 @@ def standings(db: Database, guild_id: int, *, season_id: int | None = None) -> l
         sql, params = sql + " AND c.season_id = ?", [*params, season_id]
     sql += " GROUP BY p.author_id ORDER BY 2 DESC, 4 DESC, 5 ASC, p.author_id"
     return [Standing(*row) for row in db.execute(sql, params).fetchall()]
+
+
+def season_before(db: Database, guild_id: int, season_id: int) -> int | None:
+    """The id of the guild's season that came before ``season_id``, if any."""
+    return db.execute(
+        "SELECT max(id) FROM seasons WHERE guild_id = ? AND id < ?", [guild_id, season_id]
+    ).fetchone()[0]

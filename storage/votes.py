@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -10,6 +10,7 @@ from sqlite_utils import Database
 
 from storage.db import to_iso, transaction
 from storage.models import Rating, RatingCounts
+from storage.shards import ShardSet, on_shards
 
 
 def count_columns(votes_alias: str = "v") -> str:
@@ -88,22 +89,28 @@ def rating_counts(db: Database, contest_id: int) -> dict[int, RatingCounts]:
 
 
 def replace_emoji_votes(
-    db: Database, contest_id: int, observed: Iterable[Vote], now: datetime
+    db: Database,
+    contest_id: int,
+    observed: Iterable[Vote],
+    now: datetime,
+    left_alone: Collection[tuple[int, int]] = (),
 ) -> tuple[int, int]:
     """Make the contest's emoji votes equal to what the reactions show now; returns (upserted, deleted).
 
     Used when the bot starts and before closing: votes cast while it was offline are added,
-    reactions removed while it was offline take their votes with them. Ballot votes are untouched.
+    reactions removed while it was offline take their votes with them. Ballot votes are untouched,
+    and so are the ``left_alone`` (entry, voter) pairs: votes that changed live meanwhile.
     """
-    observed = list(observed)
+    left_alone = set(left_alone)
     wanted = {(r.entry_id, r.voter_id): r.rating for r in observed}
+    wanted = {key: rating for key, rating in wanted.items() if key not in left_alone}
     with transaction(db):
         stored = {
             (r.entry_id, r.voter_id): r.rating
             for r in contest_ratings(db, contest_id, source="emoji")
         }
         deleted = 0
-        for key in stored.keys() - wanted.keys():
+        for key in stored.keys() - wanted.keys() - left_alone:
             deleted += remove_vote(db, *key)
         upserted = 0
         for (entry_id, voter_id), rating in wanted.items():
@@ -161,3 +168,71 @@ def shown_to(db: Database, contest_id: int, voter_id: int) -> set[int]:
         [contest_id, voter_id],
     ).fetchall()
     return {row[0] for row in rows}
+
+
+@dataclass(frozen=True)
+class VoteChange:
+    """One live rating change: ``rating`` set, or (``rating=None``) ``removed`` withdrawn."""
+
+    entry_id: int
+    voter_id: int
+    rating: Rating | None
+    removed: Rating | None = None
+    source: str = "emoji"
+
+
+_WHILE_VOTING = (
+    "EXISTS (SELECT 1 FROM entries e JOIN contests c ON c.id = e.contest_id"
+    " WHERE e.id = ? AND e.status = 'active' AND c.phase = 'voting')"
+)
+
+
+def apply_vote_changes(db: Database, changes: Iterable[VoteChange], now: datetime) -> list[bool]:
+    """Apply what arrived together in one transaction; per change, whether it took effect.
+
+    A change counts only while its entry is live in a contest that is voting, checked here in the
+    same transaction: a vote that reaches the database after the close, or on an entry withdrawn
+    meanwhile, changes nothing. A withdrawal deletes the rating only if it is still ``removed``
+    (a member who switched 😂 → 🙂 and then took the 😂 off keeps the 🙂).
+    """
+    applied = []
+    with transaction(db):
+        for change in changes:
+            if change.rating is not None:
+                cursor = db.execute(
+                    "INSERT INTO votes (entry_id, voter_id, rating, source, created_at, updated_at)"
+                    f" SELECT ?, ?, ?, ?, ?, ? WHERE {_WHILE_VOTING}"
+                    " ON CONFLICT (entry_id, voter_id) DO UPDATE SET rating = excluded.rating,"
+                    " source = excluded.source, updated_at = excluded.updated_at",
+                    [
+                        change.entry_id,
+                        change.voter_id,
+                        change.rating,
+                        change.source,
+                        to_iso(now),
+                        to_iso(now),
+                        change.entry_id,
+                    ],
+                )
+            else:
+                cursor = db.execute(
+                    "DELETE FROM votes WHERE entry_id = ? AND voter_id = ? AND rating = ?"
+                    f" AND {_WHILE_VOTING}",
+                    [change.entry_id, change.voter_id, change.removed, change.entry_id],
+                )
+            applied.append(cursor.rowcount > 0)
+    return applied
+
+
+def posted_live_entries(
+    db: Database, shards: ShardSet | None = None
+) -> list[tuple[int, int, int, int]]:
+    """(message id, entry id, guild id, author id) of every posted live entry of a contest that
+    is voting, in the guilds on ``shards`` (all without): what the bot watches for reactions."""
+    on, params = on_shards(shards, "c.guild_id")
+    return db.execute(
+        "SELECT e.message_id, e.id, c.guild_id, e.author_id FROM entries e"
+        " JOIN contests c ON c.id = e.contest_id"
+        f" WHERE c.phase = 'voting' AND e.status = 'active' AND e.message_id IS NOT NULL AND {on}",
+        params,
+    ).fetchall()

@@ -9,6 +9,7 @@ from .contest import (
     is_entry,
     is_prompt,
     is_results,
+    press,
     run_job_now,
     setup_contest,
 )
@@ -25,6 +26,7 @@ __all__ = [
     "is_entry",
     "is_prompt",
     "is_results",
+    "press",
     "punchline",
     "run_job_now",
     "running_bot",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from bot.app import PunchlineBot
-from discord_emulator import DiscordEmulator, Message
+from discord_emulator import DiscordEmulator, InteractionResult, Message
 
 from .world import Server
 
@@ -52,3 +52,28 @@ def is_results(message: Message) -> bool:
 
 def is_entry(message: Message) -> bool:
     return message.content.startswith("**Entry #")
+
+
+DEFERRED_UPDATE_MESSAGE = 6
+
+
+async def press(
+    emu: DiscordEmulator, message_id: int, custom_id: str, user_id: int
+) -> InteractionResult:
+    """Press a button and wait for the bot's whole answer.
+
+    The bot acknowledges a press at once (Discord's 3 seconds) and answers after: it fills in a
+    "thinking…" reply, edits the pressed message after a deferred update, or sends a follow-up.
+    """
+    edited_before = emu.message(message_id).edited_at
+    result = await emu.press_button(message_id, custom_id, user_id)
+
+    def answered() -> bool:
+        if result.followups:
+            return True
+        if result.response_type == DEFERRED_UPDATE_MESSAGE:
+            return result.original is not None and result.original.edited_at != edited_before
+        return not result.loading
+
+    await emu.wait_until(answered, f"the bot's answer to {custom_id}")
+    return result

@@ -12,6 +12,7 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.store import Store
 from discord_emulator import DiscordEmulator, running_client
+from discord_emulator.gateway_shards import IDENTIFY_WINDOW_S
 
 
 class ClockFrom(Clock):
@@ -22,11 +23,23 @@ class ClockFrom(Clock):
         self._contest_origin = start
 
 
+def restart_later(emu: DiscordEmulator) -> None:
+    """Let Discord's identify window (``max_concurrency`` sessions per 5 s) pass on the
+    emulator's clock, as it would between two real starts of the bot."""
+    emu.advance_time(IDENTIFY_WINDOW_S)
+
+
 @contextlib.asynccontextmanager
 async def running_bot(
     emu: DiscordEmulator, settings: Settings, store: Store, *, clock: Clock, ai=None
 ) -> AsyncIterator[PunchlineBot]:
-    """PunchlineBot on an open ``store``, logged in to ``emu`` and ready; closed on exit."""
+    """PunchlineBot on an open ``store``, logged in to ``emu`` and ready; closed on exit.
+
+    A bot (re)started in a test connects milliseconds after the last one, where a real restart
+    takes seconds: the emulator's clock moves past Discord's identify window first
+    (:func:`restart_later`), so the new session is not refused as a too-fast identify.
+    """
+    restart_later(emu)
     bot = PunchlineBot(settings, store=store, ai=ai, clock=clock, guild_ready_timeout=0.05)
     async with running_client(emu, bot):
         yield bot

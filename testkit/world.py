@@ -42,11 +42,13 @@ def build_server(
     *,
     moderator: str = "moderator",
     bots: Iterable[str] = (),
+    shard: tuple[int, int] | None = None,
 ) -> Server:
     """A guild with a #caption-contest channel, a moderator (a role with Manage Server), the
     ``members`` (a name makes a new user with an old account; a user joins as is), the other
-    ``bots``, and Punchline invited last with :data:`BOT_PERMISSIONS`."""
-    guild = emu.create_guild(name)
+    ``bots``, and Punchline invited last with :data:`BOT_PERMISSIONS`. ``shard=(id, count)``
+    gives the guild an id Discord routes to that shard."""
+    guild = emu.create_guild(name, shard=shard)
     channel = emu.create_text_channel(guild.id, "caption-contest")
     mods = emu.create_role(guild.id, "mods", permissions=Permission.MANAGE_GUILD)
     mod = emu.create_user(moderator, created_at=OLD_ACCOUNT)

@@ -6,6 +6,8 @@ permission hint, so every moderator subcommand is guarded by ``moderator_only`` 
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from functools import cache
 from zoneinfo import available_timezones
 
@@ -13,13 +15,18 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot import controls
 from bot.app import PunchlineBot, reply
 from bot.checks import moderator_only
+from bot.pool_health import pool_line
+from bot.roles import role_refusal
 from bot.rules.gates import MAX_ENTRIES_PER_MEMBER, MAX_GATE_DAYS, describe_gates, gate_problem
 from bot.rules.schedule import Phase, Schedule, next_opening, schedule_of, validate_schedule
 from bot.text import timestamp
-from storage import audit, contests, entries, guilds, votes
+from storage import contests, entries, prompts, votes
 from storage.audit import AuditEntry
+
+log = logging.getLogger(__name__)
 
 
 @cache
@@ -40,8 +47,7 @@ class Contest(
         """Validate and store a schedule (plus ``more`` settings), audit it, re-arm the daily post."""
         validate_schedule(schedule)
         now = self.bot.clock.now()
-        settings = await self.bot.store.call(
-            audit.audited,
+        settings = await self.bot.context.update_settings(
             lambda settings: AuditEntry(
                 interaction.guild_id,
                 interaction.user.id,
@@ -55,7 +61,6 @@ class Contest(
                 },
                 now=now,
             ),
-            guilds.update_settings,
             interaction.guild_id,
             now,
             timezone=schedule.timezone,
@@ -92,7 +97,6 @@ class Contest(
         await self._save_schedule(
             interaction, schedule, "contest.setup", channel_id=channel.id, enabled=1
         )
-        await interaction.response.defer(ephemeral=True, thinking=True)
         opened = await self.engine.open_due_contest(interaction.guild_id)
         when = next_opening(now, schedule)
         started = (
@@ -166,8 +170,9 @@ class Contest(
     @app_commands.guild_only()
     @moderator_only()
     async def start(self, interaction: discord.Interaction) -> None:
-        await interaction.response.defer(ephemeral=True, thinking=True)
-        contest, created = await self.engine.start_now(interaction.guild_id, interaction.user.id)
+        contest, created = await controls.start_now(
+            self.engine, interaction.guild_id, interaction.user.id
+        )
         if created:
             await reply(
                 interaction,
@@ -184,16 +189,15 @@ class Contest(
     @app_commands.guild_only()
     @moderator_only()
     async def close(self, interaction: discord.Interaction) -> None:
-        await interaction.response.defer(ephemeral=True, thinking=True)
-        phase, done = await self.engine.end_phase_now(interaction.guild_id, interaction.user.id)
-        if not done:
-            await reply(
-                interaction, "Discord didn't take every step just now; I'll finish it in a minute."
-            )
-        elif phase == Phase.VOTING:
-            await reply(interaction, "🗳️ Voting is open now.")
-        else:
-            await reply(interaction, "🏁 Closed; the results are posted.")
+        ending = await controls.end_phase_now(
+            self.engine, interaction.guild_id, interaction.user.id
+        )
+        await reply(interaction, ending.describe())
+        finished = await asyncio.shield(ending.step)  # the step outlives this command if need be
+        try:
+            await interaction.followup.send(ending.outcome(finished), ephemeral=True)
+        except discord.HTTPException as gone:  # 15 minutes passed: the token no longer works
+            log.info("/contest close: could not send the follow-up: %s", gone)
 
     @app_commands.command(name="extend", description="Give the running phase more time")
     @app_commands.describe(minutes="How many more minutes")
@@ -202,7 +206,9 @@ class Contest(
     async def extend(
         self, interaction: discord.Interaction, minutes: app_commands.Range[int, 1, 720]
     ) -> None:
-        contest = await self.engine.extend(interaction.guild_id, minutes, interaction.user.id)
+        contest = await controls.extend(
+            self.engine, interaction.guild_id, minutes, interaction.user.id
+        )
         deadline = contest.voting_at if contest.phase == "submissions" else contest.closes_at
         await reply(
             interaction,
@@ -216,7 +222,9 @@ class Contest(
     async def reopen(
         self, interaction: discord.Interaction, minutes: app_commands.Range[int, 1, 720] = 60
     ) -> None:
-        contest = await self.engine.reopen(interaction.guild_id, minutes, interaction.user.id)
+        contest = await controls.reopen(
+            self.engine, interaction.guild_id, minutes, interaction.user.id
+        )
         await reply(
             interaction,
             f"🔁 Voting on {contest.day} is open again until {timestamp(contest.closes_at)}; "
@@ -239,8 +247,7 @@ class Contest(
     @moderator_only()
     async def mode(self, interaction: discord.Interaction, mode: str) -> None:
         now = self.bot.clock.now()
-        await self.bot.store.call(
-            audit.audited,
+        await self.bot.context.update_settings(
             AuditEntry(
                 interaction.guild_id,
                 interaction.user.id,
@@ -249,7 +256,6 @@ class Contest(
                 {"mode": mode},
                 now=now,
             ),
-            guilds.update_settings,
             interaction.guild_id,
             now,
             vote_mode=mode,
@@ -276,9 +282,15 @@ class Contest(
         moderator: discord.Role | None = None,
         champion: discord.Role | None = None,
     ) -> None:
+        for role, given_by_bot in ((moderator, False), (champion, True)):
+            refusal = role and role_refusal(
+                role, interaction.user, interaction.guild.me, given_by_bot=given_by_bot
+            )
+            if refusal:
+                await reply(interaction, f"Nothing was changed. {refusal}")
+                return
         now = self.bot.clock.now()
-        await self.bot.store.call(
-            audit.audited,
+        await self.bot.context.update_settings(
             AuditEntry(
                 interaction.guild_id,
                 interaction.user.id,
@@ -287,7 +299,6 @@ class Contest(
                 {"moderator": moderator and moderator.id, "champion": champion and champion.id},
                 now=now,
             ),
-            guilds.update_settings,
             interaction.guild_id,
             now,
             moderator_role_id=moderator.id if moderator else None,
@@ -335,12 +346,10 @@ class Contest(
             await reply(interaction, f"{describe_gates(settings)}. Give a value to change one.")
             return
         now = self.bot.clock.now()
-        settings = await self.bot.store.call(
-            audit.audited,
+        settings = await self.bot.context.update_settings(
             AuditEntry(
                 interaction.guild_id, interaction.user.id, "contest.gates", None, changes, now=now
             ),
-            guilds.update_settings,
             interaction.guild_id,
             now,
             **changes,
@@ -381,6 +390,9 @@ class Contest(
         else:
             lines.append(f"Next prompt {timestamp(upcoming)}.")
         lines.append(describe_gates(settings))
+        lines.append(
+            pool_line(await self.bot.store.call(prompts.pool_health, interaction.guild_id))
+        )
         await reply(interaction, "\n".join(lines))
 
 

@@ -1,8 +1,11 @@
-"""/joke and /caption suggest: leap-of-thought jokes from the local model, ranked by the
-community's taste; a Next button walks through the rest. Moderators block terms with /mod."""
+"""/joke and /caption suggest: jokes from the local model that passed the gates (safe, fluent,
+about the topic, not copied), ranked by the community's taste; a Next button walks through the
+rest. Topics with mentions, links, blocked terms or instructions are refused politely, never
+echoed. Moderators block terms with /mod."""
 
 from __future__ import annotations
 
+import logging
 import re
 import secrets
 from collections import OrderedDict
@@ -14,8 +17,18 @@ from discord.ext import commands
 
 from bot.app import PunchlineBot, reply
 from bot.text import NO_PINGS, quote_caption
-from ranker import Joke, JokeRun, sanitize_topic
+from ranker import (
+    Joke,
+    JokeRun,
+    LLMError,
+    ModelCrashed,
+    ModelTimeout,
+    sanitize_topic,
+    topic_refusal,
+)
 from storage import contests, jokes, prompts
+
+log = logging.getLogger(__name__)
 
 SESSIONS_KEPT = 500
 RANDOM_SCENES = (
@@ -23,6 +36,16 @@ RANDOM_SCENES = (
     "A dog explaining something to a cat.",
     "A wizard waiting in line at the bank.",
     "A family picnic on the surface of the moon.",
+)
+REFUSALS = {  # why a topic is refused → what the member is told (the topic is never echoed)
+    "mention": "I don't write jokes about people by mention. Try a topic without @s or #channels.",
+    "link": "Topics can't contain links. Describe the idea in words instead!",
+    "blocked": "That topic uses a term this server keeps out of jokes, so I'll sit this one out.",
+    "instructions": "I take a topic, not instructions. Try something like “penguins at a job interview”.",
+    "script": "I can only write jokes about topics in English for now, sorry!",
+}
+MODEL_DOWN = (
+    "The joke model isn't answering right now (it may be restarting). Try again in a minute!"
 )
 
 
@@ -76,7 +99,14 @@ class Jokes(commands.Cog):
             )
             return
         await interaction.response.defer(ephemeral=kind == "suggestion", thinking=True)
-        run: JokeRun = await self.bot.ai.jokes(interaction.guild_id, scene)
+        try:
+            run: JokeRun = await self.bot.ai.jokes(
+                interaction.guild_id, scene, cartoon=kind == "suggestion"
+            )
+        except (LLMError, ModelTimeout, ModelCrashed) as problem:  # the bot itself is unharmed
+            log.warning("joke request failed: %s", problem)
+            await reply(interaction, MODEL_DOWN)
+            return
         if not run.jokes:
             await reply(
                 interaction, "I couldn't come up with anything I'd show you this time. Try again?"
@@ -117,19 +147,21 @@ class Jokes(commands.Cog):
         view = discord.ui.View(timeout=None)
         if session.remaining:
             view.add_item(NextJokeButton(session_id))
-        about = f" about “{quote_caption(session.topic)}”" if session.topic else ""
         hint = (
             "\n-# A suggestion only: it never enters the contest unless you submit it yourself."
             if session.kind == "suggestion"
             else ""
         )
-        content = f"{'💡' if session.kind == 'suggestion' else '🃏'} {quote_caption(joke.text)}\n-# leap: {joke.leap}{about}{hint}"
+        about = f"\n-# about “{quote_caption(session.topic)}”" if session.topic else ""
+        content = f"{'💡' if session.kind == 'suggestion' else '🃏'} {quote_caption(joke.text)}{about}{hint}"
         if interaction.response.is_done():  # the first one fills in the deferred "thinking…"
             await interaction.edit_original_response(
                 content=content, view=view, allowed_mentions=NO_PINGS
             )
         else:
-            await interaction.response.edit_message(content=content, view=view)
+            await interaction.response.edit_message(
+                content=content, view=view, allowed_mentions=NO_PINGS
+            )
 
     @app_commands.command(
         name="joke", description="A joke from the local model, ranked by this community's taste"
@@ -140,6 +172,15 @@ class Jokes(commands.Cog):
         self, interaction: discord.Interaction, topic: app_commands.Range[str, 1, 200] | None = None
     ) -> None:
         clean = sanitize_topic(topic)
+        blocked = (
+            await self.bot.store.call(jokes.blocked_terms, interaction.guild_id)
+            if interaction.guild_id
+            else []
+        )
+        refusal = topic_refusal(clean, blocked) if clean else None
+        if refusal is not None:
+            await reply(interaction, REFUSALS[refusal])
+            return
         scene = clean or RANDOM_SCENES[secrets.randbelow(len(RANDOM_SCENES))]
         await self.serve(interaction, "joke", clean, scene)
 

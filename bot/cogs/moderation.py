@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 
 import discord
@@ -10,10 +11,10 @@ from discord.ext import commands
 
 from bot.app import PunchlineBot, reply
 from bot.checks import is_moderator, moderator_only
+from bot.results import author_mention
 from bot.text import clip, quote_caption
-from storage import audit, entries, guilds, jokes
+from storage import audit, entries, export, guilds, jokes
 from storage.audit import AuditEntry
-from storage.export import export_guild
 
 AUDIT_PAGE = 15
 
@@ -150,28 +151,37 @@ class Moderation(
     @app_commands.describe(season="Only this season's contests (its number from /leaderboard)")
     @moderator_only()
     async def export(self, interaction: discord.Interaction, season: int | None = None) -> None:
-        await interaction.response.defer(ephemeral=True, thinking=True)
-        text = await self.store.call(
-            audit.audited,
-            AuditEntry(
-                interaction.guild_id,
-                interaction.user.id,
-                "data.export",
-                None,
-                {"season": season},
-                now=self.bot.clock.now(),
-            ),
-            export_guild,
+        now = self.bot.clock.now()
+        details = {"season": season}
+        await self.store.call(
+            audit.log_action,
             interaction.guild_id,
-            "csv",
-            season_id=season,
+            interaction.user.id,
+            "data.export",
+            None,
+            details,
+            now=now,
         )
-        name = f"punchline-{interaction.guild_id}{f'-season-{season}' if season else ''}.csv"
-        await interaction.followup.send(
-            "📄 Here's the export.",
-            file=discord.File(io.BytesIO(text.encode()), name),
-            ephemeral=True,
+        rows = await asyncio.to_thread(
+            export.read_guild_rows, self.store.path, interaction.guild_id, season_id=season
         )
+        stem = f"punchline-{interaction.guild_id}{f'-season-{season}' if season else ''}"
+        files = await asyncio.to_thread(export.export_files, rows, stem)
+        batches = export.message_batches(files)
+        note = (
+            "📄 Here's the export."
+            if len(files) == 1 and files[0][0].endswith(".csv")
+            else f"📄 Here's the export: {len(rows)} rows, too big for one plain file "
+            f"(Discord takes {export.MAX_FILE_BYTES // 2**20} MiB a file), so zipped"
+            + (f" and split into {len(files)} parts in order." if len(files) > 1 else ".")
+        )
+        for number, batch in enumerate(batches):
+            attachments = [discord.File(io.BytesIO(data), name) for name, data in batch]
+            await interaction.followup.send(
+                note if number == 0 else f"📄 …continued ({number + 1} of {len(batches)}).",
+                files=attachments,
+                ephemeral=True,
+            )
 
     @app_commands.command(name="audit", description="Recent moderator and bot actions")
     @moderator_only()
@@ -189,7 +199,7 @@ class Moderation(
             return
         lines = [
             f"{discord.utils.format_dt(a.at, 'd')} {discord.utils.format_dt(a.at, 't')} · "
-            f"{f'<@{a.actor_id}>' if a.actor_id else 'bot'} · `{a.action}` {a.target or ''}"
+            f"{author_mention(a.actor_id) if a.actor_id else 'bot'} · `{a.action}` {a.target or ''}"
             for a in actions
         ]
         await reply(interaction, clip(f"**Audit log, page {page}**\n" + "\n".join(lines)))

@@ -13,7 +13,7 @@ from discord.ext import commands
 from bot.app import PunchlineBot, reply
 from bot.checks import moderator_only
 from bot.taste_report import NOT_ENOUGH_VOTES, taste_report
-from storage import adapters, audit, guilds
+from storage import adapters, audit
 from storage.audit import AuditEntry
 
 FAILURES_SHOWN_FOR = timedelta(days=7)
@@ -100,7 +100,6 @@ class Ranker(
         if self.bot.ai is None:
             await reply(interaction, "The AI ranker is off on this bot.")
             return
-        await interaction.response.defer(ephemeral=True, thinking=True)
         report = await taste_report(self.bot.ai, interaction.guild_id)
         if report is None:
             await reply(interaction, NOT_ENOUGH_VOTES)
@@ -128,8 +127,7 @@ class Ranker(
             )
             return
         now = self.bot.clock.now()
-        await self.bot.store.call(
-            audit.audited,
+        await self.bot.context.update_settings(
             AuditEntry(
                 interaction.guild_id,
                 interaction.user.id,
@@ -138,7 +136,6 @@ class Ranker(
                 {"enabled": enabled},
                 now=now,
             ),
-            guilds.update_settings,
             interaction.guild_id,
             now,
             weekly_report=int(enabled),

@@ -22,13 +22,13 @@ class Voting(commands.Cog):
 
     @commands.Cog.listener()
     async def on_raw_reaction_clear(self, payload: discord.RawReactionClearEvent) -> None:
-        await self.votes.reactions_cleared(payload.guild_id, payload.message_id, None)
+        await self.votes.reactions_cleared(payload.message_id, None)
 
     @commands.Cog.listener()
     async def on_raw_reaction_clear_emoji(
         self, payload: discord.RawReactionClearEmojiEvent
     ) -> None:
-        await self.votes.reactions_cleared(payload.guild_id, payload.message_id, str(payload.emoji))
+        await self.votes.reactions_cleared(payload.message_id, str(payload.emoji))
 
 
 async def setup(bot: PunchlineBot) -> None:

@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 from discord_emulator import DiscordEmulator
+from testkit.running import restart_later
 
 BOT_SCRIPT = Path(__file__).resolve().parents[2] / "bot.py"
 
@@ -23,13 +24,21 @@ class BotProcess:
     """Starts ``bot.py`` with ``PUNCHLINE_DISCORD_API`` set to the emulator; kills it with -9.
 
     The database, backups and the bot's log live in ``workdir``; ``log_tail()`` shows the end of
-    the log (every start appends to it) when a test fails.
+    the log (every start appends to it) when a test fails. Several processes may share one
+    ``database`` (in a folder of its own) with ``env`` settings of their own, e.g. their shards.
     """
 
-    def __init__(self, emu: DiscordEmulator, workdir: Path) -> None:
+    def __init__(
+        self,
+        emu: DiscordEmulator,
+        workdir: Path,
+        *,
+        database: Path | None = None,
+        env: dict[str, str] | None = None,
+    ) -> None:
         self.emu = emu
         self.workdir = workdir
-        self.database = workdir / "punchline.db"
+        self.database = database or workdir / "punchline.db"
         self.log_path = workdir / "bot.log"
         self.env = {
             **os.environ,
@@ -41,6 +50,7 @@ class BotProcess:
             "HF_HUB_OFFLINE": "1",
             "TRANSFORMERS_OFFLINE": "1",
             "PUNCHLINE_AI": "off",  # durability is about SQLite and Discord; skip loading the models
+            **(env or {}),
         }
         self.process: asyncio.subprocess.Process | None = None
         self.start_seconds: list[float] = []  # from spawning to a fresh gateway session, each start
@@ -53,6 +63,7 @@ class BotProcess:
     async def start(self) -> None:
         """Start ``bot.py`` and wait until it has a fresh gateway session (READY)."""
         ready_so_far = self.emu.gateway.history.count("READY")
+        restart_later(self.emu)
         spawned = time.perf_counter()
         with self.log_path.open("ab") as log:
             self.process = await asyncio.create_subprocess_exec(

@@ -22,10 +22,13 @@ from testkit import (
     is_entry,
     is_prompt,
     is_results,
+    press,
     punchline,
     run_job_now,
     setup_contest,
 )
+from testkit.conformance import checked_emulator
+from testkit.discord_rules import end_to_end_rules
 
 # What the test modules import from here: the test kit's names and the helpers below.
 __all__ = [
@@ -39,6 +42,7 @@ __all__ = [
     "is_prompt",
     "is_results",
     "open_contest_now",
+    "press",
     "punchline",
     "results_posts",
     "run_job_now",
@@ -50,9 +54,18 @@ __all__ = [
 ]
 
 
+@pytest.fixture(autouse=True)
+def discord_rules(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every emulator in these tests (those a test builds itself too) enforces Discord's rules,
+    less one for the few tests the bot cannot pass yet (``testkit.discord_rules``)."""
+    rules = end_to_end_rules(request.node.originalname)
+    monkeypatch.setattr(DiscordEmulator, "default_rules", rules)
+
+
 @pytest.fixture
 async def emu() -> AsyncIterator[DiscordEmulator]:
-    async with DiscordEmulator(token="test-token", timeout=20.0) as emulator:
+    """Discord with its rules on; every REST exchange must match Discord's OpenAPI spec."""
+    async with checked_emulator("test-token", timeout=20.0) as emulator:
         yield emulator
 
 
@@ -70,13 +83,17 @@ def db_path(tmp_path: Path) -> Path:
     return tmp_path / "punchline.db"
 
 
-async def startup_finished() -> None:
-    """Wait until the catch-up the bot runs on each READY (``on_ready`` → ``engine.resume``) ends.
+CATCH_UP_HANDLERS = {f"discord.py: {name}" for name in ("on_shard_ready", "on_shard_resumed")}
 
-    ``running_client`` returns once the client is ready, when ``on_ready`` has only just been
-    scheduled; discord.py names each event task ``"discord.py: <handler>"``.
+
+async def startup_finished() -> None:
+    """Wait until the catch-up the bot runs when each shard connects (``on_shard_ready`` →
+    ``engine.resume``) ends.
+
+    ``running_client`` returns once the client is ready, when the shards' ``on_shard_ready``
+    have only just been scheduled; discord.py names each event task ``"discord.py: <handler>"``.
     """
-    catching_up = [t for t in asyncio.all_tasks() if t.get_name() == "discord.py: on_ready"]
+    catching_up = [t for t in asyncio.all_tasks() if t.get_name() in CATCH_UP_HANDLERS]
     await asyncio.gather(*catching_up)
 
 

@@ -24,14 +24,15 @@ from tests.ranker.conftest import simulated_community
 
 @pytest.fixture(scope="module")
 def models():
-    """The real ranker and LLM, shared by this module's tests (worker threads, loop-agnostic)."""
-    from ranker import AsyncLLM, AsyncRanker, LlamaCppBackend, Ranker
+    """The real ranker and LLM, shared by this module's tests (a worker thread and the LLM's
+    process, both loop-agnostic)."""
+    from ranker import AsyncLLM, AsyncRanker, Ranker
 
     ranker = AsyncRanker(Ranker(device="cpu"))
-    llm = AsyncLLM(LlamaCppBackend(n_ctx=1024, seed=1))
+    llm = asyncio.run(AsyncLLM.start(None, device="cpu", seed=1))
     yield ranker, llm
     ranker._encoder_worker.close()
-    llm._worker.close()
+    asyncio.run(llm.aclose())
 
 
 @contextlib.asynccontextmanager

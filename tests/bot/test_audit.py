@@ -23,7 +23,14 @@ from bot.store import Store
 from storage import audit
 from tests.bot.conftest import ClockFrom, Server, punchline, submit
 
-READ_ONLY = {"mod audit", "prompt list", "ranker status", "ranker report"}
+READ_ONLY = {
+    "bot status",
+    "mod audit",
+    "prompt list",
+    "prompt queue",
+    "ranker status",
+    "ranker report",
+}
 
 START = dt.datetime(2026, 3, 2, 6, 0, tzinfo=dt.UTC)  # the next prompt is due at 12:00
 
@@ -141,13 +148,10 @@ def moderator_commands(bot: PunchlineBot) -> set[str]:
 
 
 async def test_every_moderator_command_is_audited_or_read_only(tmp_path):
-    bot = PunchlineBot(Settings(token="unused"), store=Store(tmp_path / "unused.db"))
-    try:
+    async with PunchlineBot(Settings(token="unused"), store=Store(tmp_path / "unused.db")) as bot:
         for extension in EXTENSIONS:
             await bot.load_extension(extension)
         found = moderator_commands(bot)
-    finally:
-        await bot.close()
     audited = {step.command for step in SCENARIO}
     assert len(found) > 20, "the moderator_only check is no longer recognised"
     assert found - audited - READ_ONLY == set(), "moderator commands with no audit expectation"

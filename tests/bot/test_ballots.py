@@ -4,7 +4,7 @@ member a caption was shown to, and the buttons still working after the bot resta
 from __future__ import annotations
 
 from storage import open_database, votes
-from tests.bot.conftest import is_prompt, punchline, setup_contest
+from tests.bot.conftest import is_prompt, press, punchline, setup_contest
 
 
 def _rate_buttons(result) -> list[dict]:
@@ -38,25 +38,25 @@ async def test_ballots_show_each_caption_once_and_survive_a_restart(emu, server,
             "the Vote button",
         )
         contest_id = 1
-        ballot = await emu.press_button(prompt.id, f"ballot:open:{contest_id}", m["dave"].id)
+        ballot = await press(emu, prompt.id, f"ballot:open:{contest_id}", m["dave"].id)
         assert ballot.ephemeral
         assert ballot.embeds[0]["title"].startswith("Caption #")
         first = _rate_buttons(ballot)
         assert len(first) == 3
 
-        stranger = await emu.press_button(ballot.original.id, first[0]["custom_id"], m["erin"].id)
+        stranger = await press(emu, ballot.original.id, first[0]["custom_id"], m["erin"].id)
         assert "wasn't yours" in stranger.content
 
-        second = await emu.press_button(ballot.original.id, first[0]["custom_id"], m["dave"].id)
+        second = await press(emu, ballot.original.id, first[0]["custom_id"], m["dave"].id)
         assert second.embeds
         assert _rate_buttons(second)[0]["custom_id"] != first[0]["custom_id"]
         pending = _rate_buttons(second)[2]["custom_id"]  # 😐 on dave's second caption
 
     async with punchline(emu, db_path) as bot:  # a restart: the ephemeral ballot still works
-        third = await emu.press_button(ballot.original.id, pending, m["dave"].id)
+        third = await press(emu, ballot.original.id, pending, m["dave"].id)
         assert _rate_buttons(third), "dave still has a third caption to rate"
-        final = await emu.press_button(
-            ballot.original.id, _rate_buttons(third)[1]["custom_id"], m["dave"].id
+        final = await press(
+            emu, ballot.original.id, _rate_buttons(third)[1]["custom_id"], m["dave"].id
         )
         assert "rated every caption" in final.content
 

@@ -133,16 +133,13 @@ async def test_the_synced_commands_are_valid_for_discord(emu, server, db_path):
 async def test_every_extension_loads_into_one_bot_without_clashes(tmp_path):
     """All of ``EXTENSIONS`` load together: no command, group or cog name is taken twice, and the
     resulting tree is valid for Discord."""
-    bot = PunchlineBot(Settings(token="unused"), store=Store(tmp_path / "unused.db"))
-    try:
+    async with PunchlineBot(Settings(token="unused"), store=Store(tmp_path / "unused.db")) as bot:
         for extension in EXTENSIONS:
             await bot.load_extension(extension)
         assert set(bot.extensions) == set(EXTENSIONS)
         qualified = Counter(c.qualified_name for c in bot.tree.walk_commands())
         assert [name for name, n in qualified.items() if n > 1] == []
         assert tree_problems([c.to_dict(bot.tree) for c in bot.tree.get_commands()]) == []
-    finally:
-        await bot.close()
 
 
 def test_every_module_in_the_cogs_folder_is_an_extension():

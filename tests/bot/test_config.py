@@ -64,3 +64,35 @@ def test_bad_toml_and_unknown_keys(tmp_path):
     unknown.write_text('tokn = "x"\n')
     with pytest.raises(ConfigError, match="unknown setting"):
         load_settings({}, config_file=unknown)
+
+
+def test_shards_from_the_environment_and_the_file(tmp_path):
+    """``PUNCHLINE_SHARD_IDS`` takes lists and ranges; the TOML file a list of numbers."""
+    env = {"PUNCHLINE_SHARD_COUNT": "8", "PUNCHLINE_SHARD_IDS": "0, 2, 4-6"}
+    settings = load_settings(env, config_file=None)
+    assert (settings.shard_count, settings.shard_ids) == (8, (0, 2, 4, 5, 6))
+    assert settings.shards(recommended=3).describe() == "shard(s) 0, 2, 4, 5, 6 of 8"
+    path = tmp_path / "punchline.toml"
+    path.write_text("shard_count = 4\nshard_ids = [3, 1]\n")
+    assert load_settings({}, config_file=path).shard_ids == (1, 3)
+
+
+def test_without_shard_settings_a_process_runs_every_recommended_shard():
+    settings = load_settings({}, config_file=None)
+    assert settings.shards(recommended=3).ids == frozenset({0, 1, 2})
+    counted = load_settings({"PUNCHLINE_SHARD_COUNT": "5"}, config_file=None)
+    assert counted.shards(recommended=3).count == 5
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"PUNCHLINE_SHARD_IDS": "0"}, "needs PUNCHLINE_SHARD_COUNT"),
+        ({"PUNCHLINE_SHARD_COUNT": "2", "PUNCHLINE_SHARD_IDS": "1,2"}, r"between 0 and 1"),
+        ({"PUNCHLINE_SHARD_COUNT": "2", "PUNCHLINE_SHARD_IDS": "one"}, "such as 0,1 or 0-3"),
+        ({"PUNCHLINE_SHARD_COUNT": "0"}, "at least 1"),
+    ],
+)
+def test_bad_shard_settings_are_explained(env, message):
+    with pytest.raises(ConfigError, match=message):
+        load_settings(env, config_file=None)

@@ -80,8 +80,7 @@ async def test_every_command_behind_the_hint_also_checks_at_run_time(tmp_path):
     """Each command marked ``default_permissions`` (its own or its group's) carries
     ``moderator_only`` (admins can override the hint), and so does every moderator subcommand
     of the shared /contest group, which has no hint."""
-    bot = PunchlineBot(Settings(token="unused"), store=Store(tmp_path / "unused.db"))
-    try:
+    async with PunchlineBot(Settings(token="unused"), store=Store(tmp_path / "unused.db")) as bot:
         for extension in EXTENSIONS:
             await bot.load_extension(extension)
         hinted = [
@@ -99,5 +98,3 @@ async def test_every_command_behind_the_hint_also_checks_at_run_time(tmp_path):
         }
         # /contest is shared with members, so its moderator subcommands carry no hint at all
         assert {"contest setup", "contest schedule", "contest start", "contest close"} <= checked
-    finally:
-        await bot.close()

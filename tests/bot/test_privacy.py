@@ -31,7 +31,8 @@ async def test_a_member_sees_and_erases_their_data(emu, server, tmp_path):
         assert member_data(open_database(tmp_path / "p.db"), server.guild.id, alice.id)["entries"]
 
         done = await emu.press_button(asked.original.id, button, alice.id)
-        assert "Done: 0 votes" in done.content
+        await emu.wait_until(lambda: "Backups" in (done.content or ""), "the erasure's report")
+        assert "1 caption(s) withdrawn from the running contest" in done.content
 
     db = open_database(tmp_path / "p.db")
     assert all(not rows for rows in member_data(db, server.guild.id, alice.id).values())

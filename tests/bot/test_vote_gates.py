@@ -10,6 +10,7 @@ from tests.bot.conftest import (
     Server,
     is_prompt,
     open_contest_now,
+    press,
     punchline,
     results_posts,
     run_job_now,
@@ -189,12 +190,10 @@ async def test_a_gated_account_is_told_why_before_seeing_a_ballot(emu, server, t
         await emu.wait_until(lambda: emu.message(prompt.id).components, "the Vote button")
         contest = contests.latest_contest(open_database(db_path), server.guild.id)
 
-        refused = await emu.press_button(prompt.id, f"ballot:open:{contest.id}", alt.id)
+        refused = await press(emu, prompt.id, f"ballot:open:{contest.id}", alt.id)
         assert "Your account must be at least 7 days old" in refused.content
         assert not refused.embeds
-        welcome = await emu.press_button(
-            prompt.id, f"ballot:open:{contest.id}", server.members["bob"].id
-        )
+        welcome = await press(emu, prompt.id, f"ballot:open:{contest.id}", server.members["bob"].id)
         assert welcome.embeds[0]["title"] == "Caption #1"
     db = open_database(db_path)
     assert votes.seen_by(db, contest.id, alt.id) == set()

@@ -12,6 +12,7 @@ from discord.ext import commands
 
 from discord_emulator import Channel, DiscordEmulator, Guild, Role, User, running_client
 from discord_emulator.permissions import DEFAULT_EVERYONE, Permission
+from testkit.conformance import checked_emulator
 
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256))
 
@@ -27,7 +28,8 @@ class World:
 
 @pytest.fixture
 async def emu() -> AsyncIterator[DiscordEmulator]:
-    async with DiscordEmulator(token="test-token", timeout=3.0) as emulator:
+    """An emulator with every Discord rule on, whose exchanges must match Discord's spec."""
+    async with checked_emulator("test-token", timeout=3.0) as emulator:
         yield emulator
 
 

@@ -6,6 +6,7 @@ import discord
 from discord.ext import commands
 
 from discord_emulator import DiscordEmulator, running_client
+from discord_emulator.gateway_shards import IDENTIFY_WINDOW_S
 
 from .conftest import World, record_raw_reactions
 
@@ -54,6 +55,7 @@ async def test_invalid_session_leads_to_a_fresh_identify(
     )
     async with running_client(emu, bot):
         events = record_raw_reactions(bot)
+        emu.advance_time(IDENTIFY_WINDOW_S)  # the session ran a while: a new identify is allowed
         emu.invalidate_sessions()
         emu.drop_gateway()
 

@@ -9,6 +9,7 @@ import pytest
 from discord.ext import commands
 
 from discord_emulator import DiscordEmulator, running_client
+from discord_emulator.gateway_shards import IDENTIFY_WINDOW_S
 
 from .conftest import World, make_bot
 
@@ -72,6 +73,7 @@ async def test_a_restarted_bot_sees_the_same_world(emu: DiscordEmulator, world: 
         posted = await channel.send("before the restart")
 
     await emu.react(world.alice.id, world.channel.id, posted.id, "😂")
+    emu.advance_time(IDENTIFY_WINDOW_S)  # restarted a while later: identifying again is allowed
 
     async with running_client(emu, make_bot()) as second:
         channel = second.get_channel(world.channel.id)

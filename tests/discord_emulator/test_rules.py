@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from discord_emulator import Rules
 from discord_emulator.mentions import resolve_pings
 from discord_emulator.permissions import (
     ALL_PERMISSIONS,
@@ -133,3 +135,11 @@ def test_replies_ping_the_replied_user_unless_told_not_to() -> None:
         "hi", {"parse": []}, guild=guild, can_mention_everyone=False, replied_user_id=2
     )
     assert quiet.users == set()
+
+
+def test_every_rule_is_on_unless_switched_off() -> None:
+    assert Rules() == Rules(True, True, True, True, True, True)
+    assert Rules.lenient() == Rules(False, False, False, False, False, False)
+    assert Rules().without("rate_limits") == Rules(rate_limits=False)
+    with pytest.raises(ValueError, match="unknown rules"):
+        Rules().without("rate_limit")

@@ -1,4 +1,5 @@
-"""The async facade: models on their own threads, the event loop stays responsive."""
+"""The async ranker: the encoder and training on their own threads, the event loop stays
+responsive. (The LLM runs in a process of its own: tests/ranker/test_process.py.)"""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import time
 import numpy as np
 import pytest
 
-from ranker import AsyncLLM, AsyncRanker, RankerInputError, RefitPolicy
+from ranker import AsyncRanker, RankerInputError, RefitPolicy
 from ranker.training import TrainingConfig
 
 DESCRIPTION = "A cartoon about everyday trouble."
@@ -107,28 +108,3 @@ async def test_async_ranker_loads_off_the_loop():
         assert (await facade.score(None, ["One.", "Two."])).shape == (2,)
     finally:
         await facade.aclose()
-
-
-class EchoBackend:
-    """A deterministic backend that records which thread served it."""
-
-    name = "echo"
-
-    def __init__(self) -> None:
-        self.threads: set[str] = set()
-
-    def generate(self, prompt, max_tokens=64, temperature=0.8, n=1, stop=None):
-        import threading
-
-        self.threads.add(threading.current_thread().name)
-        time.sleep(0.05)
-        return [f"{prompt}-{i}" for i in range(n)]
-
-
-async def test_async_llm_serialises_calls_on_one_thread():
-    backend = EchoBackend()
-    llm = AsyncLLM(backend)
-    results = await asyncio.gather(*(llm.generate(str(i), n=2) for i in range(4)))
-    await llm.aclose()
-    assert results == [[f"{i}-0", f"{i}-1"] for i in range(4)]
-    assert len(backend.threads) == 1
