@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import csv
 import gzip
-import math
 import os
 import platform
 import resource
@@ -114,13 +113,8 @@ def bench_scoring(ranker: Ranker, texts: list[str], repeats: int) -> None:
 
 
 def training_pairs(contests: list[ContestVotes], policy: RefitPolicy) -> int:
-    """How many pairs a refit of ``contests`` would train on (same split and cap as the refit)."""
-    pairs = clear_pairs(contests, policy.z, policy.prior_votes)
-    per_contest = np.bincount(pairs.contest, minlength=len(contests))
-    with_pairs = np.nonzero(per_contest)[0]
-    heldout = max(policy.min_heldout_contests, math.ceil(policy.heldout_fraction * len(with_pairs)))
-    train = with_pairs[:-heldout] if len(with_pairs) > heldout else []
-    return int(np.minimum(per_contest[train], policy.max_pairs_per_contest).sum())
+    """How many clear pairs a refit of ``contests`` learns from (it fits on every contest)."""
+    return len(clear_pairs(contests, policy.z, policy.prior_votes))
 
 
 def community_for_refit(rows: list[tuple[int, str, int, int, int]], target_pairs: int):

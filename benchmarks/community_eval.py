@@ -9,13 +9,17 @@ being every caption, as a live contest has it, and the CLI's ``random-part`` fie
 contests of 10, 20 and 40 captions drawn at random (several cuts each, fixed seeds), the field
 being the cut itself.
 
-**communities** — simulated communities (``benchmarks/community_tastes.py``) built on those same
-unseen NYCCC cartoons: per taste and replicate, the cartoons are split in two; the community runs
-20-caption contests on the first half and the nightly refit (``Ranker.refit``, warm-started from
-the base adapter, the bot's policy) is run after 40, 80, 160, 320 and 640 captions; what the
-community is then served (the refit if promoted, else the base) is measured on 30 contests of
-the other half: agreement with the community's clear preferences (the bot's pair rule) on pairs
-where the taste decides (one caption has the trait, the other not) and on all pairs.
+**communities** — simulated communities (``benchmarks/community_tastes.py``): per taste and
+replicate, a community runs 20-caption contests, each on a cartoon of its own (a server's daily
+prompt), and the nightly refit (``Ranker.refit``, warm-started from the base adapter, the bot's
+policy) is run after 40, 80, 160, 320 and 640 captions. What the community is then served (the
+refit if promoted, else the base) is measured on 30 test contests on the NYCCC cartoons the base
+adapter never saw: agreement with the community's clear preferences (the bot's pair rule) on
+pairs where the taste decides (one caption has the trait, the other not) and on all pairs. There
+are 19 unseen cartoons and 32 history contests, so the history's cartoons are the base adapter's
+training cartoons: on them the base knows the crowd's part of the votes, which can only make the
+refit's promotion check harder to pass. ``--suite development`` runs other tastes, history and
+test both on training cartoons (the set levers were chosen on).
 
 **speed** — scoring 1,000 captions against sentence-transformers' own ``encode`` of them (the
 ratio is the target), and one nightly refit on 640 captions, cold and with cached embeddings.
@@ -42,6 +46,7 @@ from benchmarks.community_tastes import (  # noqa: E402
     DEVELOPMENT,
     SUITE,
     Taste,
+    simulate_community,
     simulate_contests,
     voter_panel,
 )
@@ -143,20 +148,14 @@ def measure(scores: np.ndarray, pairs: PairSet, decided: np.ndarray) -> tuple[fl
 
 
 def community_run(
-    setting: Setting, taste: Taste, cartoons: list[ContestVotes], replicate: int
+    setting: Setting,
+    taste: Taste,
+    cartoons: tuple[list[ContestVotes], list[ContestVotes]],
+    replicate: int,
 ) -> list[dict[str, object]]:
     """One community's learning curve: a row per training size."""
-    rng = np.random.default_rng(1000 * replicate + sum(map(ord, taste.name)))
-    order = rng.permutation(len(cartoons))
-    half = len(cartoons) // 2
-    train_cartoons = [cartoons[i] for i in order[:half]]
-    test_cartoons = [cartoons[i] for i in order[half:]]
-    panel = voter_panel(rng)
-    history = simulate_contests(
-        taste, panel, train_cartoons, max(COMMUNITY_SIZES) // CONTEST_SIZE, CONTEST_SIZE, rng
-    )
-    test = simulate_contests(
-        taste, panel, test_cartoons, TEST_CONTESTS, CONTEST_SIZE, rng, first_id=10_000
+    history, test = simulate_community(
+        taste, *cartoons, replicate, max(COMMUNITY_SIZES) // CONTEST_SIZE, TEST_CONTESTS
     )
     test_votes = [c.votes for c in test]
     policy = RefitPolicy()
@@ -196,12 +195,17 @@ def mean_of(values: list[float | None]) -> float | None:
     return float(np.mean(present)) if present else None
 
 
-def communities(setting: Setting, suite: tuple[Taste, ...], cartoons, replicates: int) -> None:
+def communities(
+    setting: Setting,
+    suite: tuple[Taste, ...],
+    cartoons: tuple[list[ContestVotes], list[ContestVotes]],
+    replicates: int,
+) -> None:
     print(
-        f"\nsimulated communities on {len(cartoons)} cartoons "
-        f"({', '.join(str(c.contest) for c in cartoons)}); {replicates} replicate(s) each;"
-        f" test: {TEST_CONTESTS} contests of {CONTEST_SIZE} on cartoons the community never"
-        " trained on; figures are means over replicates"
+        f"\nsimulated communities: history on {len(cartoons[0])} cartoons, test on"
+        f" {len(cartoons[1])} others ({', '.join(str(c.contest) for c in cartoons[1])});"
+        f" {replicates} replicate(s) each; test: {TEST_CONTESTS} contests of {CONTEST_SIZE};"
+        " figures are means over replicates"
     )
     summary = []
     for taste in suite:
@@ -308,12 +312,13 @@ def main() -> None:
     if "nyccc" in sections:
         nyccc(setting, cuts=2 if args.quick else 5)
     if "communities" in sections:
+        usable = [c for c in setting.seen if len(c.captions) >= 300]
         if args.suite == "suite":
-            tastes, cartoons = SUITE, setting.unseen
+            tastes, history = SUITE, usable
+            test = [c for c in setting.unseen if len(c.captions) >= 300]
         else:  # lever choice: other tastes, on cartoons the base adapter was trained on
-            tastes, cartoons = DEVELOPMENT, setting.seen[::4]
-        cartoons = [c for c in cartoons if len(c.captions) >= 300]
-        communities(setting, tastes, cartoons, replicates=1 if args.quick else 3)
+            tastes, history, test = DEVELOPMENT, usable[::2], usable[1::2]
+        communities(setting, tastes, (history, test), replicates=1 if args.quick else 3)
     if "speed" in sections:
         speed(setting)
 

@@ -210,3 +210,29 @@ def simulate_contests(
         )
         contests.append(CommunityContest(votes, taste.has_trait(texts), appeal))
     return contests
+
+
+def simulate_community(
+    taste: Taste,
+    history_cartoons: Sequence[ContestVotes],
+    test_cartoons: Sequence[ContestVotes],
+    replicate: int,
+    history_contests: int,
+    test_contests: int,
+    size: int = 20,
+) -> tuple[list[CommunityContest], list[CommunityContest]]:
+    """One community's history and its test contests, on disjoint sets of cartoons.
+
+    Each history contest is on a cartoon of its own (as a server's daily prompt is), in an order
+    drawn per replicate; the test contests cycle over ``test_cartoons``. The seed depends on the
+    taste's name and the replicate only, so every method compared on a community sees the same
+    votes.
+    """
+    rng = np.random.default_rng(1000 * replicate + sum(map(ord, taste.name)))
+    panel = voter_panel(rng)
+    order = rng.permutation(len(history_cartoons))
+    history = simulate_contests(
+        taste, panel, [history_cartoons[i] for i in order], history_contests, size, rng
+    )
+    test = simulate_contests(taste, panel, test_cartoons, test_contests, size, rng, 10_000)
+    return history, test

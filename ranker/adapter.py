@@ -34,8 +34,10 @@ class AdapterError(ValueError):
 class Adapter:
     """Weights of the scoring head plus everything needed to use and audit them.
 
-    ``kind`` is ``linear`` (``w``, ``b``) or ``mlp`` (``w1``, ``b1``, ``w2``, ``b2``, GELU).
-    Features are standardised with ``feature_mean`` / ``feature_scale`` before the head.
+    ``kind`` is ``linear`` (``w``, ``b``) or ``mlp`` (``w1``, ``b1``, ``w2``, ``b2``, GELU, and
+    optionally a community's linear ``residual`` added to the head's output, see
+    ``ranker.community``). Features are standardised with ``feature_mean`` / ``feature_scale``
+    before the head.
     """
 
     kind: str
@@ -106,7 +108,8 @@ class Adapter:
             return x @ w["w"] + w["b"][0]
         hidden = x @ w["w1"] + w["b1"]
         hidden = 0.5 * hidden * (1.0 + _erf(hidden / np.sqrt(2.0)))
-        return hidden @ w["w2"] + w["b2"][0]
+        scores = hidden @ w["w2"] + w["b2"][0]
+        return scores + x @ w["residual"] if "residual" in w else scores
 
 
 def _erf(x: np.ndarray) -> np.ndarray:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import itertools
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -125,8 +125,15 @@ class Ranker:
         contests: Sequence[ContestVotes],
         field_reference: FieldReference = whole_field,
         progress: bool = False,
+        guard: bool = True,
     ) -> np.ndarray:
-        """Feature rows of every caption of ``contests``, concatenated in order."""
+        """Feature rows of every caption of ``contests``, concatenated in order.
+
+        With ``guard`` (the default) instructions addressed to a model are removed from each
+        caption first (``ranker.guard``), so a refit learns from what scoring will see.
+        """
+        if guard:
+            contests = [guarded(contest) for contest in contests]
         return featurize_contests(self.encoder, contests, field_reference, progress)
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
@@ -148,11 +155,10 @@ class Ranker:
         ``guard`` (the default) instructions addressed to a model are removed from each caption
         first (``ranker.guard``); ``guard=False`` is only for measuring what the guard prevents.
         """
-        prepared = strip_injection if guard else lambda text: (text, False)
         contests = [
             ContestVotes(
                 "",
-                tuple(CaptionVotes(prepared(c)[0]) for c in checked_captions(captions)),
+                tuple(CaptionVotes(c) for c in checked_captions(captions)),
                 (description or "").strip(),
             )
             for description, captions in requests
@@ -160,7 +166,7 @@ class Ranker:
         chosen = [
             self._checked(a) if a else self._adapter for a in adapters or [None] * len(contests)
         ]
-        features = self.features(contests, progress=progress)
+        features = self.features(contests, progress=progress, guard=guard)
         bounds = np.cumsum([0] + [len(c.captions) for c in contests])
         return [
             adapter.score_features(features[a:b]).astype(np.float64)
@@ -199,6 +205,14 @@ class Ranker:
         contests = [c for c in contests if c.captions]
         features = self.features(contests)
         return refit_adapter(contests, features, current, self.spec, policy)
+
+
+def guarded(contest: ContestVotes) -> ContestVotes:
+    """``contest`` with instructions addressed to a model removed from its captions."""
+    return replace(
+        contest,
+        captions=tuple(replace(c, caption=strip_injection(c.caption)[0]) for c in contest.captions),
+    )
 
 
 def checked_captions(captions: Sequence[str]) -> list[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -79,3 +80,39 @@ def bootstrap_difference(
     tail = (1.0 - level) / 2.0
     low, high = np.quantile(differences, [tail, 1.0 - tail])
     return float(low), float(high)
+
+
+def student_t_quantile(probability: float, degrees: int) -> float:
+    """The ``probability`` quantile of Student's t with ``degrees`` degrees of freedom."""
+    grid = np.linspace(0.0, 60.0, 120_001)
+    density = (1.0 + grid**2 / degrees) ** (-(degrees + 1) / 2.0)
+    density *= math.exp(math.lgamma((degrees + 1) / 2.0) - math.lgamma(degrees / 2.0)) / math.sqrt(
+        degrees * math.pi
+    )
+    upper = 0.5 + np.concatenate([[0.0], np.cumsum((density[1:] + density[:-1]) / 2.0)]) * (
+        grid[1] - grid[0]
+    )
+    return float(np.interp(probability, upper, grid))
+
+
+def contest_t_interval(
+    scores_new: np.ndarray, scores_current: np.ndarray, pairs: PairSet, level: float = 0.95
+) -> tuple[float, float]:
+    """Interval of (accuracy_new - accuracy_current) from the spread of the gain across contests.
+
+    The pooled gain is a ratio (gain summed over pairs / pairs); its standard error is the
+    cluster-robust one with contests as clusters, and the quantile is Student's t with one degree
+    of freedom fewer than contests. With a handful of contests this is much wider than a
+    bootstrap, whose resamples of four contests cannot show how much a fifth would differ.
+    """
+    gain = pair_correctness(scores_new, pairs) - pair_correctness(scores_current, pairs)
+    contests, position = np.unique(pairs.contest, return_inverse=True)
+    if len(contests) < 2:
+        return -1.0, 1.0
+    gain_by_contest = np.bincount(position, weights=gain, minlength=len(contests))
+    pairs_by_contest = np.bincount(position, minlength=len(contests)).astype(np.float64)
+    pooled = gain_by_contest.sum() / pairs_by_contest.sum()
+    spread = (gain_by_contest - pooled * pairs_by_contest) / pairs_by_contest.mean()
+    error = math.sqrt(float((spread**2).sum()) / (len(contests) * (len(contests) - 1)))
+    half = student_t_quantile(0.5 + level / 2.0, len(contests) - 1) * error
+    return float(pooled - half), float(pooled + half)

@@ -1,16 +1,25 @@
-"""Refitting the adapter to one community's votes, with a held-out check before promotion.
+"""Refitting the adapter to one community's votes, with an out-of-sample check before promotion.
 
-The contests are split in time: the newest ones are held out. A new adapter, initialised from
-the current one, is fitted on the clear pairs of the older contests and compared with the current
-adapter on the held-out contests' pairs. It is promoted only when the bootstrap interval (over
-held-out contests) of its accuracy gain lies entirely above zero, i.e. it beats the current
-adapter by more than the noise.
+The candidate is a residual on top of the current adapter (``ranker.community``), fitted on every
+contest the community has. Whether it may replace the current adapter is judged on contests it
+did not learn from: the contests are cut into consecutive blocks (in time), each block is scored
+by a model fitted on the other blocks, and the current adapter is scored on the same contests.
+The candidate is promoted only when the interval of its accuracy gain lies entirely above zero,
+i.e. it beats the current adapter by more than the noise. The interval comes from how much the gain varies
+from contest to contest (Student's t, ``ranker.evaluate.contest_t_interval``): with the handful
+of contests a new community has, a bootstrap over them is far too sure of itself, and promoted
+adapters that were worse on the next contests.
+
+Input the refit cannot learn from makes it keep the current adapter and say why, in words a
+moderator can act on: too few votes, votes that separate no captions, captions in a script the
+encoder does not read. Contests of fewer than three captions are left out; instructions addressed
+to a model inside captions are removed before the features are computed (``Ranker.features``).
 """
 
 from __future__ import annotations
 
-import math
 import time
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
@@ -18,35 +27,49 @@ import numpy as np
 
 from ranker.adapter import Adapter, new_version
 from ranker.calibration import calibration_record
-from ranker.evaluate import bootstrap_difference, pairwise_accuracy
+from ranker.community import ResidualConfig, caption_ratings, fit_residual
+from ranker.evaluate import contest_t_interval, pairwise_accuracy
 from ranker.features import FeatureSpec
-from ranker.pairs import clear_pairs, sample_per_contest
+from ranker.guard import strip_injection
+from ranker.pairs import PairSet, clear_pairs, contest_offsets, sample_per_contest
 from ranker.training import TrainingConfig, train_adapter
 from ranker.votes import ContestId, ContestVotes
 
-REFIT_TRAINING = TrainingConfig(steps=150, learning_rate=0.01, anchor=0.05, weight_decay=0.0)
+FOREIGN_SCRIPT_LIMIT = 0.5
+GRADIENT_TRAINING = TrainingConfig(steps=150, learning_rate=0.01, anchor=0.05, weight_decay=0.0)
+MODELS = ("residual", "gradient")
 
 
 @dataclass(frozen=True)
 class RefitPolicy:
-    """When a community has enough votes, and how its pairs are drawn.
+    """When a community has enough votes, how its pairs are drawn, how a candidate is judged.
 
     Community contests have far fewer votes per caption than NYCCC, so the pair rule uses a lower
     ``z`` (2 standard errors) and ``prior_votes`` pseudo-votes in each caption's variance, which
-    keeps a caption with three identical votes from looking certain.
+    keeps a caption with three identical votes from looking certain. The contests are judged in
+    ``folds`` consecutive blocks, each by a model fitted on the rest (at least
+    ``min_train_contests`` contests and ``min_train_pairs`` pairs); at least
+    ``min_heldout_contests`` contests and ``min_heldout_pairs`` pairs must be judged.
+
+    ``model`` is the candidate's kind: ``residual`` (``ranker.community``, the default) or
+    ``gradient`` (the parent's head trained further with the Bradley–Terry loss on at most
+    ``max_pairs_per_contest`` pairs a contest, ``training``; the refit before residuals).
     """
 
     z: float = 2.0
     prior_votes: float = 3.0
-    heldout_fraction: float = 0.2
-    min_heldout_contests: int = 3
+    folds: int = 5
+    min_heldout_contests: int = 4
+    min_train_contests: int = 2
     min_train_pairs: int = 100
     min_heldout_pairs: int = 30
+    min_contest_captions: int = 3
     max_pairs_per_contest: int = 2000
-    bootstrap_rounds: int = 2000
     level: float = 0.95
     seed: int = 0
-    training: TrainingConfig = field(default_factory=lambda: REFIT_TRAINING)
+    model: str = "residual"
+    residual: ResidualConfig = field(default_factory=ResidualConfig)
+    training: TrainingConfig = field(default_factory=lambda: GRADIENT_TRAINING)
 
 
 @dataclass(frozen=True)
@@ -54,9 +77,10 @@ class RefitResult:
     """What a refit did and why.
 
     ``accuracy_new`` / ``accuracy_current`` are pairwise agreement with the community's clear
-    preferences on the held-out (newest) contests; ``difference_ci`` is the bootstrap interval of
-    their difference. ``adapter`` is the newly fitted adapter (also when it was not promoted, for
-    inspection); ``None`` when there was too little data to fit one.
+    preferences on the judged contests (``contests_heldout``), each scored by a candidate fitted
+    without it; ``difference_ci`` is the interval of their difference. ``adapter`` is the
+    candidate fitted on every contest (also when it was not promoted, for inspection); ``None``
+    when there was too little usable data to fit one.
     """
 
     promoted: bool
@@ -72,6 +96,65 @@ class RefitResult:
     adapter: Adapter | None = field(default=None, repr=False)
 
 
+def foreign_script_share(texts: Sequence[str]) -> float:
+    """Share of captions whose letters are mostly outside the Latin script."""
+    foreign = 0
+    for text in texts:
+        letters = [ch for ch in text if ch.isalpha()]
+        latin = sum(unicodedata.name(ch, "").startswith("LATIN") for ch in letters)
+        foreign += bool(letters) and latin < len(letters) / 2
+    return foreign / max(len(texts), 1)
+
+
+def _rows_of(contests: Sequence[ContestVotes], positions: Sequence[int]) -> np.ndarray:
+    offsets = contest_offsets(contests)
+    return np.concatenate(
+        [np.arange(offsets[p], offsets[p + 1]) for p in positions] or [np.zeros(0, np.int64)]
+    )
+
+
+def _fit_on(
+    contests: Sequence[ContestVotes],
+    features: np.ndarray,
+    pairs: PairSet,
+    positions: Sequence[int],
+    current: Adapter,
+    policy: RefitPolicy,
+) -> Adapter:
+    """The candidate fitted on the contests at ``positions`` only."""
+    if policy.model == "gradient":
+        rng = np.random.default_rng(policy.seed)
+        chosen = sample_per_contest(pairs.in_contests(positions), policy.max_pairs_per_contest, rng)
+        return train_adapter(features, chosen, current.spec, policy.training, init=current)
+    rows = _rows_of(contests, positions)
+    ratings, owner = caption_ratings([contests[p] for p in positions])
+    rated = np.array([c.votes > 0 for p in positions for c in contests[p].captions])
+    local = np.full(len(features), -1, dtype=np.int64)
+    local[rows[rated]] = np.arange(int(rated.sum()))
+    chosen = pairs.in_contests(positions)
+    chosen = chosen.subset((local[chosen.preferred] >= 0) & (local[chosen.other] >= 0))
+    remapped = replace(chosen, preferred=local[chosen.preferred], other=local[chosen.other])
+    return fit_residual(
+        ratings[rated], owner[rated], features[rows[rated]], remapped, current, policy.residual
+    )
+
+
+def _refusal(contests: Sequence[ContestVotes], policy: RefitPolicy) -> str | None:
+    """Why these contests cannot teach the ranker anything, or None."""
+    texts = [text for contest in contests for text in contest.texts]
+    if not texts:
+        return "no contests with at least three captions"
+    foreign = foreign_script_share(texts)
+    if foreign > FOREIGN_SCRIPT_LIMIT:
+        return (
+            f"{foreign:.0%} of the captions are not in the Latin script, and the bundled encoder "
+            "reads English: it cannot learn this community's taste"
+        )
+    if all(len({c.mean for c in contest.captions if c.votes}) <= 1 for contest in contests):
+        return "the votes separate no captions (every caption of a contest got the same ratings)"
+    return None
+
+
 def refit_adapter(
     contests: Sequence[ContestVotes],
     features: np.ndarray,
@@ -84,80 +167,86 @@ def refit_adapter(
     ``features`` holds one row per caption of all contests, concatenated in order.
     """
     policy = policy or RefitPolicy()
+    if policy.model not in MODELS:
+        raise ValueError(f"unknown refit model {policy.model!r} (one of {', '.join(MODELS)})")
     started = time.perf_counter()
+    staying = f"staying on adapter {current.version}"
+    usable = [i for i, c in enumerate(contests) if len(c.captions) >= policy.min_contest_captions]
+    notes = []
+    if len(usable) < len(contests):
+        left_out = len(contests) - len(usable)
+        notes.append(
+            f"left out {left_out} contest(s) of fewer than {policy.min_contest_captions} captions"
+        )
+    features = features[_rows_of(contests, usable)] if len(usable) < len(contests) else features
+    contests = [contests[i] for i in usable]
+    injected = sum(strip_injection(t)[1] for c in contests for t in c.texts)
+    if injected:
+        notes.append(f"{injected} caption(s) spoke to the model; those words were ignored")
+    note = f" ({'; '.join(notes)})" if notes else ""
+
+    def refused(why: str, **fields: object) -> RefitResult:
+        seconds = time.perf_counter() - started
+        return RefitResult(False, f"{why}; {staying}{note}", seconds=seconds, **fields)  # type: ignore[arg-type]
+
+    why = _refusal(contests, policy)
+    if why:
+        return refused(why)
     pairs = clear_pairs(contests, z=policy.z, prior_votes=policy.prior_votes)
-    with_pairs = [int(p) for p in np.unique(pairs.contest)]
-    heldout_count = max(
-        policy.min_heldout_contests, math.ceil(policy.heldout_fraction * len(with_pairs))
+    per_contest = np.bincount(pairs.contest, minlength=len(contests))
+    with_pairs = [int(p) for p in np.nonzero(per_contest)[0]]
+    too_few = (
+        f"too few votes: {len(with_pairs)} contest(s) have clear preferences ({len(pairs)} "
+        f"pairs); judging a new adapter needs {policy.min_heldout_contests} contests judged "
+        f"by models fitted on at least {policy.min_train_contests} other contests "
+        f"({policy.min_train_pairs} pairs), and {policy.min_heldout_pairs} pairs to judge on"
     )
-    if len(with_pairs) <= heldout_count:
-        return RefitResult(
-            promoted=False,
-            reason=(
-                f"too few votes: {len(with_pairs)} contest(s) have clear preferences "
-                f"({len(pairs)} pairs), need more than {heldout_count}; "
-                f"staying on adapter {current.version}"
-            ),
-            seconds=time.perf_counter() - started,
-        )
-    heldout_positions = with_pairs[-heldout_count:]
-    train_positions = with_pairs[:-heldout_count]
-    rng = np.random.default_rng(policy.seed)
-    train_pairs = sample_per_contest(
-        pairs.in_contests(train_positions), policy.max_pairs_per_contest, rng
-    )
-    heldout_pairs = pairs.in_contests(heldout_positions)
-    split = RefitResult(
-        promoted=False,
-        reason="",
-        pairs_train=len(train_pairs),
-        pairs_heldout=len(heldout_pairs),
-        contests_train=tuple(contests[p].contest for p in train_positions),
-        contests_heldout=tuple(contests[p].contest for p in heldout_positions),
-    )
-    if len(train_pairs) < policy.min_train_pairs or len(heldout_pairs) < policy.min_heldout_pairs:
-        return replace(
-            split,
-            reason=(
-                f"too few votes: {len(train_pairs)} training pairs (need {policy.min_train_pairs})"
-                f" and {len(heldout_pairs)} held-out pairs (need {policy.min_heldout_pairs});"
-                f" staying on adapter {current.version}"
-            ),
-            seconds=time.perf_counter() - started,
-        )
-    candidate = train_adapter(features, train_pairs, spec, policy.training, init=current)
-    new_scores = candidate.score_features(features)
+    if len(with_pairs) < policy.min_heldout_contests:
+        return refused(too_few)
+    new_scores = current.score_features(features).astype(np.float64)
+    judged: list[int] = []
+    for block in np.array_split(np.array(with_pairs), min(policy.folds, len(with_pairs))):
+        rest = [p for p in with_pairs if p not in set(block.tolist())]
+        if (
+            len(rest) < policy.min_train_contests
+            or per_contest[rest].sum() < policy.min_train_pairs
+        ):
+            continue
+        model = _fit_on(contests, features, pairs, rest, current, policy)
+        rows = _rows_of(contests, block.tolist())
+        new_scores[rows] = model.score_features(features[rows])
+        judged.extend(block.tolist())
+    judged_pairs = pairs.in_contests(judged)
+    if len(judged) < policy.min_heldout_contests or len(judged_pairs) < policy.min_heldout_pairs:
+        return refused(too_few)
     current_scores = current.score_features(features)
-    accuracy_new = pairwise_accuracy(new_scores, heldout_pairs).overall
-    accuracy_current = pairwise_accuracy(current_scores, heldout_pairs).overall
-    low, high = bootstrap_difference(
-        new_scores,
-        current_scores,
-        heldout_pairs,
-        policy.bootstrap_rounds,
-        policy.level,
-        policy.seed,
-    )
+    candidate = _fit_on(contests, features, pairs, with_pairs, current, policy)
+    accuracy_new = pairwise_accuracy(new_scores, judged_pairs).overall
+    accuracy_current = pairwise_accuracy(current_scores, judged_pairs).overall
+    low, high = contest_t_interval(new_scores, current_scores, judged_pairs, policy.level)
     promoted = low > 0.0
+    trained_on = tuple(contests[p].contest for p in with_pairs)
+    judged_on = tuple(contests[p].contest for p in judged)
     candidate.metadata.update(
         {
             "version": new_version(),
             "training": {
                 "source": "community refit",
-                "contests": [str(c) for c in split.contests_train],
-                "pairs": len(train_pairs),
+                "contests": [str(c) for c in trained_on],
+                "pairs": len(pairs),
                 "pair_rule": {"z": policy.z, "prior_votes": policy.prior_votes},
             },
             "metrics": {
-                "heldout_contest_ids": [str(c) for c in split.contests_heldout],
-                "heldout_pairs": len(heldout_pairs),
+                "heldout_contest_ids": [str(c) for c in judged_on],
+                "heldout_pairs": len(judged_pairs),
                 "heldout_accuracy": accuracy_new,
                 "parent_heldout_accuracy": accuracy_current,
                 "difference_ci": [low, high],
+                "judged": "blocks of consecutive contests, each by a model fitted on the rest",
             },
             "calibration": calibration_record(
-                new_scores[heldout_pairs.preferred] - new_scores[heldout_pairs.other],
-                heldout_pairs.contest,
+                new_scores[judged_pairs.preferred] - new_scores[judged_pairs.other],
+                judged_pairs.contest,
                 [str(c.contest) for c in contests],
                 fallback=current.temperature,
             ),
@@ -167,14 +256,17 @@ def refit_adapter(
         candidate.metadata["encoder"] = current.metadata["encoder"]
     verdict = "promoted" if promoted else "kept current adapter"
     reason = (
-        f"{verdict}: held-out accuracy {accuracy_new:.3f} vs {accuracy_current:.3f}, "
-        f"{policy.level:.0%} interval of the gain [{low:+.3f}, {high:+.3f}] over "
-        f"{heldout_count} held-out contest(s)"
+        f"{verdict}: accuracy {accuracy_new:.3f} vs {accuracy_current:.3f} on the "
+        f"{len(judged)} contest(s), each judged by a model fitted on the others; "
+        f"{policy.level:.0%} interval of the gain [{low:+.3f}, {high:+.3f}]{note}"
     )
-    return replace(
-        split,
+    return RefitResult(
         promoted=promoted,
         reason=reason,
+        pairs_train=len(pairs),
+        pairs_heldout=len(judged_pairs),
+        contests_train=trained_on,
+        contests_heldout=judged_on,
         accuracy_new=accuracy_new,
         accuracy_current=accuracy_current,
         difference_ci=(low, high),

@@ -1,0 +1,316 @@
+"""Levers for the ranker, cross-validated over contests the shipped adapter's test never uses.
+
+    HF_HUB_OFFLINE=1 nice -n 15 .venv/bin/python benchmarks/ranker_levers.py
+        [--sections nyccc,community]
+
+**nyccc** — 5-fold cross-validation over the base adapter's own training contests (its held-out
+contests stay untouched for ``community_eval.py``): each variant is fitted as the shipped base
+is (``fit_dataset``'s pairs and training) and tested at full size (field = random part) and on
+random cuts of 10, 20 and 40 captions (field = the cut). Variants: the shipped one; without the
+field block; without the description block; the field block zeroed on small contests; trained
+on cuts as well; word-concept features (k-means clusters of the encoder's own word vectors);
+an MLP head; an ensemble of the linear and MLP heads.
+
+**community** — the candidate a refit would produce (no promotion check) on the development
+tastes of ``community_tastes.py`` (history and test on training cartoons): today's residual,
+the Bradley–Terry gradient refit it replaced, the residual followed by gradient steps, and the
+average of the two.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sys
+import time
+import warnings
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from benchmarks.community_eval import Setting, cut, measure  # noqa: E402
+from benchmarks.community_tastes import DEVELOPMENT, simulate_community  # noqa: E402
+from benchmarks.machine import cpu_name, load_average  # noqa: E402
+from benchmarks.nyccc_cache import cached_embeddings  # noqa: E402
+from ranker.community import caption_ratings, fit_residual  # noqa: E402
+from ranker.core import featurize_contests, whole_field  # noqa: E402
+from ranker.encoders import default_encoder_path  # noqa: E402
+from ranker.evaluate import pair_correctness  # noqa: E402
+from ranker.features import DESCRIPTION_NAMES, FIELD_NAMES, FeatureSpec  # noqa: E402
+from ranker.fitting import random_part  # noqa: E402
+from ranker.pairs import PairSet, clear_pairs, sample_per_contest  # noqa: E402
+from ranker.refit import GRADIENT_TRAINING, RefitPolicy  # noqa: E402
+from ranker.training import TrainingConfig, train_adapter  # noqa: E402
+
+FOLDS = 5
+CUTS = (10, 20, 40)
+SMALL_FIELD = 40
+CONCEPTS = 256
+_WORD = re.compile(r"[a-z]+")
+
+
+def word_concepts(setting: Setting, clusters: int = CONCEPTS, seed: int = 0) -> dict[str, int]:
+    """Each whole word of the encoder's vocabulary -> its k-means cluster of word vectors."""
+    words = [
+        w
+        for w in (default_encoder_path() / "vocab.txt").read_text().split("\n")
+        if re.fullmatch(r"[a-z]{3,}", w)
+    ]
+    vectors = cached_embeddings(setting.model, words)
+    rng = np.random.default_rng(seed)
+    centres = vectors[rng.choice(len(vectors), clusters, replace=False)]
+    for _ in range(30):
+        label = np.argmax(vectors @ centres.T, axis=1)
+        for k in range(clusters):
+            members = vectors[label == k]
+            if len(members):
+                centres[k] = members.mean(axis=0) / max(np.linalg.norm(members.mean(axis=0)), 1e-9)
+    return dict(zip(words, np.argmax(vectors @ centres.T, axis=1).tolist(), strict=True))
+
+
+def concept_columns(texts: list[str], concepts: dict[str, int]) -> np.ndarray:
+    """1 where a caption uses a word of concept k (a plural falls back to its singular)."""
+    columns = np.zeros((len(texts), CONCEPTS), dtype=np.float32)
+    for row, text in enumerate(texts):
+        for word in _WORD.findall(text.lower()):
+            concept = concepts.get(word, concepts.get(word[:-1]) if word.endswith("s") else None)
+            if concept is not None:
+                columns[row, concept] = 1.0
+    return columns
+
+
+class Folds:
+    """Features of the training contests, at full size and as cuts, computed once."""
+
+    def __init__(self, setting: Setting) -> None:
+        self.setting = setting
+        self.contests = [c for c in setting.seen if len(c.captions) >= max(CUTS)]
+        encoder = setting.encoder
+        self.full = featurize_contests(encoder, self.contests, random_part)  # type: ignore[arg-type]
+        self.full_texts = [t for c in self.contests for t in c.texts]
+        self.full_pairs = clear_pairs(self.contests)
+        rng = np.random.default_rng(7)
+        self.cuts = {
+            size: [cut(c, size, rng) for c in self.contests for _ in range(5)] for size in CUTS
+        }
+        self.cut_features = {
+            size: featurize_contests(encoder, pieces, whole_field)  # type: ignore[arg-type]
+            for size, pieces in self.cuts.items()
+        }
+        self.cut_pairs = {size: clear_pairs(pieces) for size, pieces in self.cuts.items()}
+        training_rng = np.random.default_rng(11)
+        self.training_cuts = [
+            cut(c, size, training_rng) for c in self.contests for size in (*CUTS, *CUTS)
+        ]
+        self.training_cut_features = featurize_contests(encoder, self.training_cuts, whole_field)  # type: ignore[arg-type]
+        self.training_cut_pairs = clear_pairs(self.training_cuts)
+        self.order = np.random.default_rng(0).permutation(len(self.contests))
+        self.concepts: dict[str, int] | None = None
+
+
+def variant_columns(
+    folds: Folds, features: np.ndarray, texts: list[str], variant: dict, size: int | None
+) -> np.ndarray:
+    """The feature matrix a variant sees (``size``: the contest size, None at full size)."""
+    d = folds.setting.encoder.dimension
+    result = features.copy()
+    field = slice(result.shape[1] - len(FIELD_NAMES), result.shape[1])
+    if variant.get("no_field") or (variant.get("small_field_off") and size and size < SMALL_FIELD):
+        result[:, field] = 0.0
+    if variant.get("no_description"):
+        result[:, d : d + len(DESCRIPTION_NAMES)] = 0.0
+    if variant.get("concepts"):
+        if folds.concepts is None:
+            folds.concepts = word_concepts(folds.setting)
+        result = np.hstack([result, concept_columns(texts, folds.concepts)])
+    return result
+
+
+def nyccc_variant(folds: Folds, name: str, variant: dict, heads: tuple[TrainingConfig, ...]):
+    started = time.perf_counter()
+    contests = folds.contests
+    sizes = np.array([len(c.captions) for c in contests])
+    owner = np.repeat(np.arange(len(contests)), sizes)
+    full = variant_columns(folds, folds.full, folds.full_texts, variant, None)
+    cut_texts = {s: [t for c in folds.cuts[s] for t in c.texts] for s in CUTS}
+    cuts = {
+        s: variant_columns(folds, folds.cut_features[s], cut_texts[s], variant, s) for s in CUTS
+    }
+    training_texts = [t for c in folds.training_cuts for t in c.texts]
+    training_cuts = variant_columns(
+        folds, folds.training_cut_features, training_texts, variant, None
+    )
+    spec = FeatureSpec(folds.setting.encoder.dimension)
+    full_scores = np.zeros(len(full))
+    cut_scores = {s: np.zeros(len(cuts[s])) for s in CUTS}
+    for fold in range(FOLDS):
+        test = np.sort(folds.order[fold::FOLDS])
+        train = np.setdiff1d(np.arange(len(contests)), test)
+        pairs = sample_per_contest(
+            folds.full_pairs.in_contests(train), 3000, np.random.default_rng(fold)
+        )
+        rows, chosen = full, pairs
+        if variant.get("train_cuts"):
+            owners = np.repeat(np.arange(len(contests)), 2 * len(CUTS))
+            extra = folds.training_cut_pairs.in_contests(np.nonzero(np.isin(owners, train))[0])
+            shift = len(full)
+            chosen = PairSet(
+                *(
+                    np.concatenate([a, b])
+                    for a, b in zip(
+                        (
+                            pairs.preferred,
+                            pairs.other,
+                            pairs.contest,
+                            pairs.involves_top,
+                            pairs.close,
+                        ),
+                        (
+                            extra.preferred + shift,
+                            extra.other + shift,
+                            extra.contest + 100_000,
+                            extra.involves_top,
+                            extra.close,
+                        ),
+                        strict=True,
+                    )
+                )
+            )
+            rows = np.vstack([full, training_cuts])
+        for config in heads:
+            adapter = train_adapter(rows, chosen, spec, config)
+            held = np.isin(owner, test)
+            full_scores[held] += standardised(adapter.score_features(full[held]))
+            for s in CUTS:
+                cut_owner = np.repeat(np.repeat(np.arange(len(contests)), 5), s)
+                held = np.isin(cut_owner, test)
+                cut_scores[s][held] += standardised(adapter.score_features(cuts[s][held]))
+    correct = pair_correctness(full_scores, folds.full_pairs)
+    cells = "  ".join(
+        f"{100 * pair_correctness(cut_scores[s], folds.cut_pairs[s]).mean():5.1f}" for s in CUTS
+    )
+    print(
+        f"  {name:40s} full {100 * correct.mean():5.1f}  top10"
+        f" {100 * correct[folds.full_pairs.involves_top].mean():5.1f}"
+        f"  close {100 * correct[folds.full_pairs.close].mean():5.1f} | cuts {cells}"
+        f"  ({time.perf_counter() - started:.0f}s)",
+        flush=True,
+    )
+
+
+def standardised(scores: np.ndarray) -> np.ndarray:
+    """Scores on a common scale, so heads with different logit scales average fairly."""
+    return (scores - scores.mean()) / max(float(scores.std()), 1e-9)
+
+
+def nyccc(setting: Setting) -> None:
+    folds = Folds(setting)
+    linear = TrainingConfig()
+    mlp = replace(linear, kind="mlp", hidden=32)
+    print(
+        f"\nNYCCC levers: {FOLDS}-fold CV over {len(folds.contests)} training contests;"
+        f" pairwise accuracy at full size (field = random part) | on cuts of {CUTS} captions"
+    )
+    for name, variant, heads in (
+        ("shipped (linear, all blocks)", {}, (linear,)),
+        ("no field block", {"no_field": True}, (linear,)),
+        (f"field block off under {SMALL_FIELD} captions", {"small_field_off": True}, (linear,)),
+        ("no description block", {"no_description": True}, (linear,)),
+        ("trained on cuts of 10-40 as well", {"train_cuts": True}, (linear,)),
+        (f"+ {CONCEPTS} word concepts", {"concepts": True}, (linear,)),
+        ("mlp head (32)", {}, (mlp,)),
+        ("ensemble: linear + mlp", {}, (linear, mlp)),
+    ):
+        nyccc_variant(folds, name, variant, heads)
+
+
+def community(setting: Setting) -> None:
+    policy = RefitPolicy()
+    base = setting.adapter
+    usable = [c for c in setting.seen if len(c.captions) >= 300]
+    sizes = (80, 160, 320, 640)
+
+    def residual(contests, features, pairs):
+        ratings, owner = caption_ratings(contests)
+        return fit_residual(ratings, owner, features, pairs, base).score_features
+
+    def gradient(contests, features, pairs, init=None):
+        return train_adapter(
+            features, pairs, setting.ranker.spec, GRADIENT_TRAINING, init=init or base
+        ).score_features
+
+    def residual_then_gradient(contests, features, pairs):
+        ratings, owner = caption_ratings(contests)
+        start = fit_residual(ratings, owner, features, pairs, base)
+        return gradient(contests, features, pairs, init=start)
+
+    def average(contests, features, pairs):
+        first, second = residual(contests, features, pairs), gradient(contests, features, pairs)
+        return lambda f: standardised(first(f)) + standardised(second(f))
+
+    models = {
+        "residual (shipped)": residual,
+        "gradient (the refit before)": gradient,
+        "residual, then gradient": residual_then_gradient,
+        "average of both": average,
+    }
+    print(
+        "\ncommunity candidates (no promotion check), development tastes, 2 replicates;"
+        f" taste-decided / all pairs after {sizes} captions"
+    )
+    for taste in DEVELOPMENT:
+        rows: dict[str, list] = {name: [] for name in ("base", *models)}
+        for replicate in range(2):
+            history, test = simulate_community(taste, usable[::2], usable[1::2], replicate, 32, 30)
+            votes = [c.votes for c in test]
+            pairs = clear_pairs(votes, z=policy.z, prior_votes=policy.prior_votes)
+            trait = np.concatenate([c.trait for c in test])
+            decided = trait[pairs.preferred] != trait[pairs.other]
+            features = featurize_contests(setting.encoder, votes)  # type: ignore[arg-type]
+            rows["base"].append([measure(base.score_features(features), pairs, decided)] * 4)
+            for name, fit in models.items():
+                curve = []
+                for captions in sizes:
+                    seen = [c.votes for c in history[: captions // 20]]
+                    seen_features = featurize_contests(setting.encoder, seen)  # type: ignore[arg-type]
+                    seen_pairs = clear_pairs(seen, z=policy.z, prior_votes=policy.prior_votes)
+                    score = fit(seen, seen_features, seen_pairs)
+                    curve.append(measure(score(features), pairs, decided))
+                rows[name].append(curve)
+        print(f"  {taste.name}")
+        for name, curves in rows.items():
+            values = np.array(
+                [[[np.nan if v is None else v for v in cell] for cell in c] for c in curves]
+            )
+            cells = "  ".join(
+                "  —  /" + f"{100 * b:5.1f}" if np.isnan(a) else f"{100 * a:5.1f}/{100 * b:5.1f}"
+                for a, b in np.nanmean(values, axis=0)
+            )
+            print(f"    {name:30s} {cells}", flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data" / "nyccc")
+    parser.add_argument("--sections", default="nyccc,community")
+    args = parser.parse_args()
+    if not (args.data / "captions.csv.gz").is_file():
+        sys.exit(f"NYCCC data not found at {args.data}")
+    warnings.filterwarnings("ignore", "Mean of empty slice")
+    print(f"machine: {cpu_name()}, {os.cpu_count()} cores, CPU only, {load_average()}")
+    setting = Setting(args.data, None)
+    sections = args.sections.split(",")
+    if "nyccc" in sections:
+        nyccc(setting)
+    if "community" in sections:
+        community(setting)
+
+
+if __name__ == "__main__":
+    main()
