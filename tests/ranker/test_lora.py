@@ -146,3 +146,8 @@ def test_a_few_finetune_steps_train_the_factors(raw_encoder):
     assert record["steps"] == 3
     assert len(delta.factors) == 6  # every linear layer of block 5
     assert all(np.abs(b).max() > 0 for _, b in delta.factors.values())
+
+
+def test_the_shipped_base_adapter_was_fitted_on_the_encoder_that_loads_by_default(encoder):
+    """A delta and the base adapter refitted on its embeddings ship together, or neither does."""
+    assert load_adapter(base_adapter_path()).encoder_name == encoder.name
