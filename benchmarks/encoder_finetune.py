@@ -51,7 +51,9 @@ with ``fit_dataset``'s settings, same training contests; 19 held-out contests wi
     merged: 2.08 s against sentence-transformers' encode 2.15 s, ratio 0.97 (``community_eval.py
     --sections speed`` with the delta in place): the merge costs nothing at scoring time.
 
-Reproduce the kept-out candidate and its evaluation:
+Reproduce the kept-out candidate and its evaluation (the first command re-made it in 149 s of
+training: the same loss trace, factors within 3e-5 of the validation run's, whose rounding
+differed with 2 threads against 1, digest 09efdda2 against 0b669814):
 
     python -m ranker.finetune ../shared/data/nyccc --without-validation --out /tmp/delta.npz
     python benchmarks/encoder_finetune.py heldout --delta /tmp/delta.npz \\
