@@ -2,6 +2,7 @@
 
     HF_HUB_OFFLINE=1 nice -n 15 .venv/bin/python benchmarks/community_eval.py [--quick]
         [--sections nyccc,communities,speed] [--suite suite|development] [--adapter PATH]
+        [--raw-encoder]
 
 **nyccc** — the adapter on the NYCCC contests it was not fitted on (its metadata says which), by
 the pair rule of the data's README (z = 3 on the reported precisions): at full size (the field
@@ -92,11 +93,11 @@ def contest_interval(
 class Setting:
     """The data, the cached encoder, the ranker and the adapter under test."""
 
-    def __init__(self, data: Path, adapter_path: Path | None) -> None:
+    def __init__(self, data: Path, adapter_path: Path | None, lora: bool = True) -> None:
         self.contests = read_dataset(data)
         texts = [t for c in self.contests for t in c.texts]
         texts += sorted({c.description for c in self.contests if c.description})
-        self.model = SentenceEncoder(device="cpu")
+        self.model = SentenceEncoder(device="cpu", lora=lora)
         self.encoder = CachedEncoder(self.model, texts)
         self.adapter: Adapter = load_adapter(adapter_path or base_adapter_path())
         self.ranker = Ranker(self.adapter, encoder=self.encoder)  # type: ignore[arg-type]
@@ -297,6 +298,11 @@ def main() -> None:
     parser.add_argument("--sections", default="nyccc,communities,speed")
     parser.add_argument("--suite", choices=("suite", "development"), default="suite")
     parser.add_argument("--quick", action="store_true", help="1 replicate, 2 cuts: a few minutes")
+    parser.add_argument(
+        "--raw-encoder",
+        action="store_true",
+        help="MiniLM without the shipped LoRA delta (pass the adapter fitted on its embeddings)",
+    )
     args = parser.parse_args()
     if not (args.data / "captions.csv.gz").is_file():
         sys.exit(f"NYCCC data not found at {args.data}")
@@ -306,8 +312,11 @@ def main() -> None:
         f"machine: {cpu_name()}, {os.cpu_count()} cores, torch {torch.__version__} on CPU"
         f" ({torch.get_num_threads()} threads), {load_average()}"
     )
-    setting = Setting(args.data, args.adapter)
-    print(f"adapter {setting.adapter.version} ({setting.adapter.kind})")
+    setting = Setting(args.data, args.adapter, lora=not args.raw_encoder)
+    print(
+        f"encoder {setting.model.name}; adapter {setting.adapter.version}"
+        f" ({setting.adapter.kind}, fitted on {setting.adapter.encoder_name})"
+    )
     sections = args.sections.split(",")
     if "nyccc" in sections:
         nyccc(setting, cuts=2 if args.quick else 5)

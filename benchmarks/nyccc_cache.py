@@ -2,8 +2,9 @@
 
 Encoding the ~39,000 NYCCC captions takes minutes on 2 cores; the benchmarks need them many
 times. The cache lives outside the repository (``PUNCHLINE_CACHE``, default
-``/tmp/punchline-cache``) and is keyed by the encoder and a hash of the exact texts, so a changed
-file or encoder is never served stale vectors.
+``/tmp/punchline-cache``) and is keyed by the encoder's version (its ``name``, which carries the
+digest of a merged LoRA delta: ``all-MiniLM-L6-v2+lora-<digest>``) and a hash of the exact texts,
+so a changed file, encoder or delta is never served stale vectors.
 """
 
 from __future__ import annotations

@@ -75,6 +75,7 @@ class CommunityAI:
         self.clock = clock
         self.base = ranker.adapter
         self._adapters: dict[int, Adapter] = {}
+        self._fallbacks: dict[int, str] = {}  # guild -> why its active adapter is not applied
         self._rng = random.Random()
         self.joke_budget_s = joke_budget_s  # a slow machine or model server may need longer
 
@@ -99,22 +100,30 @@ class CommunityAI:
         return self.llm is not None
 
     async def adapter_for(self, guild_id: int) -> Adapter:
-        """The guild's active adapter (cached), or the base adapter."""
+        """The guild's active adapter (cached), or the base adapter when it has none or its own
+        cannot be applied (unreadable, or fitted on another encoder's embeddings: see
+        ``fallback_reason``; the nightly refit then starts again from the base)."""
         if guild_id not in self._adapters:
             active = await self.store.call(adapters.active_adapter, guild_id)
             adapter = self.base
             if active is not None:
                 try:
-                    adapter = await asyncio.to_thread(load_adapter, active.path)
-                except (OSError, ValueError) as problem:
-                    log.error(
-                        "guild %s: adapter v%s unusable (%s); using the base adapter",
-                        guild_id,
-                        active.version,
-                        problem,
-                    )
+                    loaded = await asyncio.to_thread(load_adapter, active.path)
+                    problem = self.ranker.ranker.usable(loaded)
+                except (OSError, ValueError) as error:
+                    problem = str(error)
+                if problem is None:
+                    adapter = loaded
+                else:
+                    self._fallbacks[guild_id] = f"adapter v{active.version} not applied: {problem}"
+                    log.error("guild %s: %s; using the base adapter", guild_id, problem)
             self._adapters[guild_id] = adapter
         return self._adapters[guild_id]
+
+    async def fallback_reason(self, guild_id: int) -> str | None:
+        """Why the guild's active adapter is not the one scoring (``None`` when it is)."""
+        await self.adapter_for(guild_id)
+        return self._fallbacks.get(guild_id)
 
     async def rank(self, guild_id: int, description: str, captions: list[str]) -> AIRanking:
         return await self.ranker.rank(
@@ -155,6 +164,7 @@ class CommunityAI:
             metrics["version"] = version.version
             if result.promoted:
                 self._adapters[guild_id] = result.adapter
+                self._fallbacks.pop(guild_id, None)
         await self.store.call(
             audit.log_action,
             guild_id,
@@ -176,6 +186,7 @@ class CommunityAI:
         """Drop the guild's cached adapter: the next ranking loads its active version anew
         (after ``/ranker rollback`` changed it in the database)."""
         self._adapters.pop(guild_id, None)
+        self._fallbacks.pop(guild_id, None)
 
     async def jokes(self, guild_id: int | None, scene: str, *, cartoon: bool = False) -> JokeRun:
         """Candidates for ``scene`` (a member's topic, or a cartoon's description), gated

@@ -68,6 +68,28 @@ class Adapter:
         return [str(c) for c in training.get("contests", [])]  # type: ignore[union-attr]
 
     @property
+    def encoder_name(self) -> str | None:
+        """The encoder (and its version) whose embeddings the adapter was fitted on, if recorded."""
+        encoder = self.metadata.get("encoder") or {}
+        name = encoder.get("name") if isinstance(encoder, dict) else None
+        return str(name) if name else None
+
+    def encoder_mismatch(self, encoder_name: str) -> str | None:
+        """Why the adapter must not score ``encoder_name``'s embeddings, or ``None`` if it may.
+
+        Weights fitted on one encoder's embeddings mean nothing on another's, even at the same
+        dimension (a fine-tuned MiniLM moves every direction a little). Adapters that record no
+        encoder predate the record and are taken as fitted on the current one.
+        """
+        recorded = self.encoder_name
+        if recorded is None or recorded == encoder_name:
+            return None
+        return (
+            f"adapter {self.version} was fitted on the embeddings of encoder {recorded}; "
+            f"this ranker runs {encoder_name}"
+        )
+
+    @property
     def metrics(self) -> dict[str, object]:
         """Measurements recorded when the adapter was made (held-out accuracy and the like)."""
         return dict(self.metadata.get("metrics", {}))  # type: ignore[call-overload]

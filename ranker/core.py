@@ -14,7 +14,7 @@ import numpy as np
 
 from ranker.adapter import Adapter, AdapterError, base_adapter_path, load_adapter
 from ranker.calibration import sigmoid
-from ranker.encoders import SentenceEncoder
+from ranker.encoders import DEFAULT_ENCODER_NAME, SentenceEncoder
 from ranker.features import FeatureSpec, contest_features
 from ranker.guard import strip_injection
 from ranker.refit import RefitPolicy, RefitResult, refit_adapter
@@ -100,25 +100,48 @@ class Ranker:
     ) -> None:
         self.encoder = encoder or SentenceEncoder(encoder_path, device)
         self.spec = FeatureSpec(self.encoder.dimension)
-        self._adapter = self._checked(adapter if adapter is not None else base_adapter_path())
+        # The base adapter was fitted for the bundled encoder; with a user's own encoder of the
+        # same dimension it is still the starting point (community refits then record that
+        # encoder), so only an adapter chosen explicitly must match the encoder by name.
+        bundled = self.encoder.name.startswith(DEFAULT_ENCODER_NAME)
+        self._adapter: Adapter | None = None
+        self._adapter = self._checked(
+            adapter if adapter is not None else base_adapter_path(),
+            check_encoder=adapter is not None or bundled,
+        )
 
     @property
     def adapter(self) -> Adapter:
         """The adapter scores come from."""
+        assert self._adapter is not None
         return self._adapter
 
     @adapter.setter
     def adapter(self, adapter: Adapter | str | os.PathLike[str]) -> None:
         self._adapter = self._checked(adapter)
 
-    def _checked(self, adapter: Adapter | str | os.PathLike[str]) -> Adapter:
+    def _checked(
+        self, adapter: Adapter | str | os.PathLike[str], check_encoder: bool = True
+    ) -> Adapter:
         loaded = adapter if isinstance(adapter, Adapter) else load_adapter(adapter)
         if loaded.spec != self.spec:
             raise AdapterError(
                 f"adapter {loaded.version} expects features {loaded.spec}, "
                 f"this encoder gives {self.spec}"
             )
+        if check_encoder and loaded is not self._adapter:
+            mismatch = loaded.encoder_mismatch(self.encoder.name)
+            if mismatch:
+                raise AdapterError(mismatch)
         return loaded
+
+    def usable(self, adapter: Adapter) -> str | None:
+        """Why this ranker must not score with ``adapter`` (features or encoder), or ``None``."""
+        try:
+            self._checked(adapter)
+        except AdapterError as problem:
+            return str(problem)
+        return None
 
     def features(
         self,
@@ -164,7 +187,7 @@ class Ranker:
             for description, captions in requests
         ]
         chosen = [
-            self._checked(a) if a else self._adapter for a in adapters or [None] * len(contests)
+            self._checked(a) if a else self.adapter for a in adapters or [None] * len(contests)
         ]
         features = self.features(contests, progress=progress, guard=guard)
         bounds = np.cumsum([0] + [len(c.captions) for c in contests])
@@ -188,7 +211,7 @@ class Ranker:
     ) -> AIRanking:
         """The captions best first, with the probability that the top pick wins a vote."""
         scores = self.score(description, captions, adapter)
-        return ranking_from_scores(captions, scores, adapter or self._adapter)
+        return ranking_from_scores(captions, scores, adapter or self.adapter)
 
     def refit(
         self,
@@ -200,11 +223,17 @@ class Ranker:
         (default: the ranker's adapter), and report whether it should be promoted.
 
         The ranker keeps its adapter; promoting means ``ranker.adapter = result.adapter``.
+        The candidate records this ranker's encoder, whose embeddings it was fitted on.
         """
-        current = current or self._adapter
+        current = current or self.adapter
         contests = [c for c in contests if c.captions]
         features = self.features(contests)
-        return refit_adapter(contests, features, current, self.spec, policy)
+        return refit_adapter(contests, features, current, self.spec, policy, self.encoder_record)
+
+    @property
+    def encoder_record(self) -> dict[str, object]:
+        """What an adapter fitted on this ranker's features records of the encoder."""
+        return {"name": self.encoder.name, "dimension": self.encoder.dimension}
 
 
 def guarded(contest: ContestVotes) -> ContestVotes:

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ranker.lora import LoraDelta, encoder_version, load_delta, merge_delta, shipped_delta_path
+
 DEFAULT_ENCODER_NAME = "all-MiniLM-L6-v2"
 
 
@@ -29,8 +31,25 @@ def resolve_device(device: str | None = None) -> str:
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 
+def _delta_for(
+    model_path: str | os.PathLike[str] | None, lora: str | os.PathLike[str] | bool
+) -> LoraDelta | None:
+    """The LoRA delta to merge: the shipped one for the bundled encoder (``lora=True``), a given
+    file, or none (``lora=False``, or a user's own encoder folder, which the delta was not
+    trained for)."""
+    if lora is False or (lora is True and model_path is not None):
+        return None
+    if lora is True:
+        shipped = shipped_delta_path()
+        return load_delta(shipped) if shipped.is_file() else None
+    return load_delta(lora)
+
+
 class SentenceEncoder:
     """Unit-length sentence embeddings with a bounded cache.
+
+    The bundled MiniLM gets the shipped LoRA delta (``ranker.lora``) merged into its weights at
+    load; ``name`` then reads ``all-MiniLM-L6-v2+lora-<digest>``, and adapters record it.
 
     The cache keys on the exact text, so a refit that sees the same captions again (every nightly
     refit re-reads the whole history) encodes only the new ones.
@@ -42,6 +61,7 @@ class SentenceEncoder:
         device: str | None = None,
         batch_size: int = 64,
         cache_size: int = 100_000,
+        lora: str | os.PathLike[str] | bool = True,
     ) -> None:
         from sentence_transformers import SentenceTransformer
 
@@ -49,10 +69,14 @@ class SentenceEncoder:
         if not path.is_dir():
             raise FileNotFoundError(f"encoder folder not found: {path}")
         self.path = path
-        self.name = DEFAULT_ENCODER_NAME if model_path is None else path.name
         self.device = resolve_device(device)
         self.batch_size = batch_size
         self.model = SentenceTransformer(str(path), device=self.device, local_files_only=True)
+        self.delta = _delta_for(model_path, lora)
+        if self.delta is not None:
+            merge_delta(self.model[0].auto_model, self.delta)
+        base_name = DEFAULT_ENCODER_NAME if model_path is None else path.name
+        self.name = encoder_version(base_name, self.delta)
         self.dimension = int(self.model.get_embedding_dimension())
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cache_size = cache_size

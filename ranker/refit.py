@@ -161,10 +161,13 @@ def refit_adapter(
     current: Adapter,
     spec: FeatureSpec,
     policy: RefitPolicy | None = None,
+    encoder: dict[str, object] | None = None,
 ) -> RefitResult:
     """Fit a community adapter on ``contests`` (oldest first) and decide on promotion.
 
-    ``features`` holds one row per caption of all contests, concatenated in order.
+    ``features`` holds one row per caption of all contests, concatenated in order. ``encoder``
+    (name and dimension) is the encoder that computed them, which the candidate records
+    (default: the one ``current`` records).
     """
     policy = policy or RefitPolicy()
     if policy.model not in MODELS:
@@ -252,8 +255,8 @@ def refit_adapter(
             ),
         }
     )
-    if "encoder" in current.metadata:
-        candidate.metadata["encoder"] = current.metadata["encoder"]
+    if encoder or "encoder" in current.metadata:
+        candidate.metadata["encoder"] = encoder or current.metadata["encoder"]
     verdict = "promoted" if promoted else "kept current adapter"
     reason = (
         f"{verdict}: accuracy {accuracy_new:.3f} vs {accuracy_current:.3f} on the "

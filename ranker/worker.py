@@ -143,7 +143,13 @@ class AsyncRanker:
         contests = [c for c in contests if c.captions]
         features = await self._encoder_worker.run(self.ranker.features, contests)
         return await self._training_worker.run(
-            refit_adapter, contests, features, current, self.ranker.spec, policy
+            refit_adapter,
+            contests,
+            features,
+            current,
+            self.ranker.spec,
+            policy,
+            self.ranker.encoder_record,
         )
 
     async def taste(

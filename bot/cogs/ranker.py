@@ -60,10 +60,16 @@ class Ranker(
         refits = [a for a in recent if a.action == "ranker.refit"]
         week_ago = self.bot.clock.now() - FAILURES_SHOWN_FOR
         failures = [a for a in recent if a.action == "ranker.unavailable" and a.at > week_ago]
+        fallback = await self.bot.ai.fallback_reason(interaction.guild_id)
         lines = []
         if active is None:
             lines.append(
                 "🤖 Running on the **base adapter** (learned from New Yorker crowd votes)."
+            )
+        elif fallback:
+            lines.append(
+                f"🤖 Running on the **base adapter**: this community's {fallback}. "
+                "The nightly refit fits a new one from the base."
             )
         else:
             lines.append(

@@ -16,6 +16,7 @@ import pytest
 
 from bot.ai import CommunityAI
 from bot.maintenance import arm_maintenance, nightly_refit, weekly_taste_reports
+from ranker import Adapter, save_adapter
 from storage import adapters, audit, contests, entries, guilds, open_database, votes
 from storage.models import GuildSettings
 from tests.bot.conftest import is_prompt, is_results, punchline, setup_contest
@@ -103,6 +104,42 @@ async def test_refit_learns_the_community_and_rollback_restores_the_base(
     db = open_database(db_path)
     assert adapters.active_adapter(db, server.guild.id) is None
     assert [a.status for a in adapters.adapter_history(db, server.guild.id)] == ["rejected"]
+
+
+async def test_an_adapter_fitted_on_another_encoder_is_not_applied_and_the_refit_replaces_it(
+    emu, server, tmp_path, models
+):
+    """A community adapter fitted on the embeddings of an older encoder (say, before the shipped
+    encoder delta changed) falls back to the base with a reason in /ranker status; the nightly
+    refit starts from the base and records the encoder it ran."""
+    db_path = tmp_path / "p.db"
+    store_community_history(db_path, server.guild.id)
+    ranker, _ = models
+    base = ranker.adapter
+    stale = Adapter(
+        base.kind,
+        base.feature_mean,
+        base.feature_scale,
+        dict(base.weights),
+        {**base.metadata, "version": "old", "encoder": {"name": "older-encoder", "dimension": 384}},
+    )
+    path = save_adapter(stale, tmp_path / "stale.npz")
+    db = open_database(db_path)
+    adapters.register_adapter(
+        db, server.guild.id, str(path), {}, promote=True, now=datetime(2026, 2, 1, tzinfo=UTC)
+    )
+    db.close()
+    async with bot_with_ai(emu, db_path, models, tmp_path) as bot:
+        assert await bot.ai.adapter_for(server.guild.id) is bot.ai.base
+        status = await emu.slash(server.guild.id, server.channel.id, server.mod.id, "ranker status")
+        assert "**base adapter**" in status.content
+        assert "v1 not applied" in status.content
+        assert "older-encoder" in status.content
+        result = await bot.ai.refit(server.guild.id)
+        assert result.adapter.metadata["parent_version"] == base.version
+        assert result.adapter.encoder_name == ranker.ranker.encoder.name
+        if result.promoted:
+            assert await bot.ai.fallback_reason(server.guild.id) is None
 
 
 async def test_taste_report_names_what_the_community_rewards(emu, server, tmp_path, models):

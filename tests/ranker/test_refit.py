@@ -38,7 +38,7 @@ def test_refit_adapter_records_its_lineage(food_refit, ranker, tmp_path):
     assert adapter.metadata["training"]["contests"] == [str(c) for c in range(25)]
     assert adapter.metrics["heldout_accuracy"] == pytest.approx(food_refit.accuracy_new)
     loaded = load_adapter(save_adapter(adapter, tmp_path / "community.npz"))
-    assert loaded.metadata["encoder"] == ranker.adapter.metadata["encoder"]
+    assert loaded.metadata["encoder"] == {"name": ranker.encoder.name, "dimension": 384}
     assert loaded.metadata["residual"]["penalty"] > 0
     assert loaded.weights["w"].shape == ranker.adapter.weights["w"].shape  # as small as its parent
     calibration = loaded.metadata["calibration"]
