@@ -3,10 +3,12 @@
 Each request shows the local LLM a page of good captions under their cartoons and samples
 candidates for the member's scene, side by side in one call that stops at the time budget (a
 candidate cut off then, or at its token limit, is dropped as unfinished); when none of them
-passes the gates, another batch while the budget lasts. Before the community's preference adapter ranks anything, every candidate passes gates,
-each counted in :class:`JokeRun` so the benchmark can say what it drops:
+passes the gates, another batch while the budget lasts. Before the community's preference
+adapter ranks anything, every candidate passes gates, each counted in :class:`JokeRun` so the
+benchmark can say what it drops:
 
-- **safety** (never shown): unfinished, length, mentions, links, echoed prompt text, repetition, blocked terms;
+- **safety** (never shown): unfinished, length, mentions, links, echoed prompt text,
+  repetition, blocked terms;
 - **fluency**: the model's own mean token log-probability of the candidate (it reads as text);
 - **relevance**: the encoder's cosine similarity between the scene and the candidate (it is about
   the topic); thresholds chosen by reading examples, see ``benchmarks/bench_jokes.py``;
