@@ -16,7 +16,10 @@ prompt), and the nightly refit (``Ranker.refit``, warm-started from the base ada
 policy) is run after 40, 80, 160, 320 and 640 captions. What the community is then served (the
 refit if promoted, else the base) is measured on 30 test contests on the NYCCC cartoons the base
 adapter never saw: agreement with the community's clear preferences (the bot's pair rule) on
-pairs where the taste decides (one caption has the trait, the other not) and on all pairs. There
+pairs where the taste decides (one caption has the trait, the other not) and on all pairs.
+Beside them, *told*: a model told which captions have the trait that learns only its weight (and
+the base's) from the same history, the figure a perfect representation of the trait would allow
+(``told_scores``); the gap between it and the candidate is the representation's, not the votes'. There
 are 19 unseen cartoons and 32 history contests, so the history's cartoons are the base adapter's
 training cartoons: on them the base knows the crowd's part of the votes, which can only make the
 refit's promotion check harder to pass. ``--suite development`` runs other tastes, history and
@@ -54,6 +57,7 @@ from benchmarks.community_tastes import (  # noqa: E402
 from benchmarks.machine import cpu_name, load_average  # noqa: E402
 from benchmarks.nyccc_cache import CachedEncoder  # noqa: E402
 from ranker.adapter import Adapter, base_adapter_path, load_adapter  # noqa: E402
+from ranker.community import caption_ratings, centred  # noqa: E402
 from ranker.core import Ranker, featurize_contests, whole_field  # noqa: E402
 from ranker.csvio import read_dataset  # noqa: E402
 from ranker.encoders import SentenceEncoder  # noqa: E402
@@ -148,6 +152,22 @@ def measure(scores: np.ndarray, pairs: PairSet, decided: np.ndarray) -> tuple[fl
     return share(correct[decided]), share(correct)
 
 
+def told_scores(
+    setting: Setting, history: list, test_features: np.ndarray, test_trait: np.ndarray
+) -> np.ndarray:
+    """Test scores of a model *told* which captions have the trait, fitting on ``history`` only
+    the weights of the base adapter's score and of the trait (least squares on the captions'
+    mean ratings, centred per contest): what learning the taste's weight from these votes could
+    reach with a perfect representation of the trait. A diagnostic, never served.
+    """
+    ratings, owner = caption_ratings([c.votes for c in history])
+    parent = setting.adapter.score_features(setting.ranker.features([c.votes for c in history]))
+    trait = np.concatenate([c.trait for c in history])
+    design = np.column_stack([centred(parent.astype(np.float64), owner), centred(trait, owner)])
+    weights = np.linalg.lstsq(design, centred(ratings, owner), rcond=None)[0]
+    return weights[0] * setting.adapter.score_features(test_features) + weights[1] * test_trait
+
+
 def community_run(
     setting: Setting,
     taste: Taste,
@@ -180,6 +200,11 @@ def community_run(
                 "base": measure(base_scores, pairs, decided),
                 "served": measure(served.score_features(features), pairs, decided),
                 "candidate": measure(candidate, pairs, decided) if candidate is not None else None,
+                "told": measure(
+                    told_scores(setting, history[: captions // CONTEST_SIZE], features, trait),
+                    pairs,
+                    decided,
+                ),
                 "ceiling": measure(appeal, pairs, decided),
                 "trait_share": float(trait.mean()),
                 "pairs": (int(decided.sum()), len(pairs)),
@@ -221,8 +246,8 @@ def communities(
             " replicate 0)"
         )
         print(
-            "  captions promoted | taste-decided: base  served candidate"
-            " | all pairs: base  served candidate | served-base gain interval | refit s"
+            "  captions promoted | taste-decided: base  served candidate  told"
+            " | all pairs: base  served candidate  told | served-base gain interval | refit s"
         )
         for index, captions in enumerate(COMMUNITY_SIZES):
             rows = [run[index] for run in runs]
@@ -237,7 +262,9 @@ def communities(
             print(
                 f"  {captions:8d} {sum(r['promoted'] for r in rows):4d}/{len(rows)}"
                 f" |        {column('base', 0)} {column('served', 0)} {column('candidate', 0)}"
+                f" {column('told', 0)}"
                 f" |       {column('base', 1)} {column('served', 1)} {column('candidate', 1)}"
+                f" {column('told', 1)}"
                 f" | {intervals} | {np.mean([r['seconds'] for r in rows]):.1f}",
                 flush=True,
             )

@@ -62,7 +62,7 @@ class _Residual:
         )
 
 
-def _centred(values: np.ndarray, owner: np.ndarray) -> np.ndarray:
+def centred(values: np.ndarray, owner: np.ndarray) -> np.ndarray:
     """``values`` minus their mean within each contest (``owner`` gives each row's contest)."""
     counts = np.bincount(owner).astype(np.float64)
     sums = np.zeros((len(counts), *values.shape[1:]))
@@ -133,11 +133,11 @@ def fit_residual(
     dim = parent.spec.embedding_dim
     parent_scores = parent.score_features(features).astype(np.float64)
     standardised = parent.standardise(features).astype(np.float64)
-    targets = _centred(ratings.astype(np.float64), owner)
+    targets = centred(ratings.astype(np.float64), owner)
     columns = (
-        _centred(parent_scores, owner),
-        _centred(standardised[:, dim:], owner),
-        _centred(features[:, :dim].astype(np.float64), owner),
+        centred(parent_scores, owner),
+        centred(standardised[:, dim:], owner),
+        centred(features[:, :dim].astype(np.float64), owner),
     )
     grid = [
         (penalty, directions, shrink)
