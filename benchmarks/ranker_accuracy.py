@@ -172,7 +172,7 @@ def chronological(experiment: Experiment) -> None:
         ("refit with the NYCCC pair rule (z=3)", RefitPolicy(z=3.0, prior_votes=0.0)),
     ):
         started = time.perf_counter()
-        result = refit_adapter(community, features[rows], base, experiment.spec, policy)
+        result = refit_adapter(community, features[rows], base, policy)
         refit_scores = result.adapter.score_features(features[test_rows])
         show(
             f"refit, {label}",

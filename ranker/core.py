@@ -228,7 +228,7 @@ class Ranker:
         current = current or self.adapter
         contests = [c for c in contests if c.captions]
         features = self.features(contests)
-        return refit_adapter(contests, features, current, self.spec, policy, self.encoder_record)
+        return refit_adapter(contests, features, current, policy, self.encoder_record)
 
     @property
     def encoder_record(self) -> dict[str, object]:

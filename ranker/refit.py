@@ -29,7 +29,6 @@ from ranker.adapter import Adapter, new_version
 from ranker.calibration import calibration_record
 from ranker.community import ResidualConfig, caption_ratings, fit_residual
 from ranker.evaluate import contest_t_interval, pairwise_accuracy
-from ranker.features import FeatureSpec
 from ranker.guard import strip_injection
 from ranker.pairs import PairSet, clear_pairs, contest_offsets, sample_per_contest
 from ranker.training import TrainingConfig, train_adapter
@@ -155,11 +154,130 @@ def _refusal(contests: Sequence[ContestVotes], policy: RefitPolicy) -> str | Non
     return None
 
 
+def _usable(
+    contests: Sequence[ContestVotes], features: np.ndarray, policy: RefitPolicy
+) -> tuple[list[ContestVotes], np.ndarray, str]:
+    """The contests (and their feature rows) a refit learns from, and a note on what it left
+    out: contests too small to compare captions in, words addressed to a model."""
+    usable = [i for i, c in enumerate(contests) if len(c.captions) >= policy.min_contest_captions]
+    notes = []
+    if len(usable) < len(contests):
+        left_out = len(contests) - len(usable)
+        notes.append(
+            f"left out {left_out} contest(s) of fewer than {policy.min_contest_captions} captions"
+        )
+        features = features[_rows_of(contests, usable)]
+    contests = [contests[i] for i in usable]
+    injected = sum(strip_injection(t)[1] for c in contests for t in c.texts)
+    if injected:
+        notes.append(f"{injected} caption(s) spoke to the model; those words were ignored")
+    return contests, features, f" ({'; '.join(notes)})" if notes else ""
+
+
+def _too_few(with_pairs: int, pairs: int, policy: RefitPolicy) -> str:
+    return (
+        f"too few votes: {with_pairs} contest(s) have clear preferences ({pairs} "
+        f"pairs); judging a new adapter needs {policy.min_heldout_contests} contests judged "
+        f"by models fitted on at least {policy.min_train_contests} other contests "
+        f"({policy.min_train_pairs} pairs), and {policy.min_heldout_pairs} pairs to judge on"
+    )
+
+
+@dataclass(frozen=True)
+class _Judgement:
+    """The candidate against the current adapter on contests it was not fitted on."""
+
+    judged: list[int]  # positions of the judged contests
+    pairs: PairSet  # their clear pairs
+    scores: np.ndarray  # every caption's score, the judged ones by a candidate fitted without them
+    accuracy_new: float
+    accuracy_current: float
+    interval: tuple[float, float]  # of accuracy_new - accuracy_current
+
+    @property
+    def better(self) -> bool:
+        return self.interval[0] > 0.0
+
+
+def _judge(
+    contests: Sequence[ContestVotes],
+    features: np.ndarray,
+    pairs: PairSet,
+    with_pairs: list[int],
+    current: Adapter,
+    policy: RefitPolicy,
+) -> _Judgement | None:
+    """Cut the contests with pairs into ``policy.folds`` consecutive blocks, score each block by
+    a candidate fitted on the others (when they leave enough to fit on) and compare with the
+    current adapter; None when too little could be judged."""
+    per_contest = np.bincount(pairs.contest, minlength=len(contests))
+    scores = current.score_features(features).astype(np.float64)
+    judged: list[int] = []
+    for block in np.array_split(np.array(with_pairs), min(policy.folds, len(with_pairs))):
+        held = set(block.tolist())
+        rest = [p for p in with_pairs if p not in held]
+        if (
+            len(rest) < policy.min_train_contests
+            or per_contest[rest].sum() < policy.min_train_pairs
+        ):
+            continue
+        model = _fit_on(contests, features, pairs, rest, current, policy)
+        rows = _rows_of(contests, block.tolist())
+        scores[rows] = model.score_features(features[rows])
+        judged.extend(block.tolist())
+    judged_pairs = pairs.in_contests(judged)
+    if len(judged) < policy.min_heldout_contests or len(judged_pairs) < policy.min_heldout_pairs:
+        return None
+    current_scores = current.score_features(features)
+    return _Judgement(
+        judged,
+        judged_pairs,
+        scores,
+        pairwise_accuracy(scores, judged_pairs).overall,
+        pairwise_accuracy(current_scores, judged_pairs).overall,
+        contest_t_interval(scores, current_scores, judged_pairs, policy.level),
+    )
+
+
+def _lineage(
+    contests: Sequence[ContestVotes],
+    trained_on: list[int],
+    pairs: int,
+    judgement: _Judgement,
+    current: Adapter,
+    policy: RefitPolicy,
+) -> dict[str, object]:
+    """The candidate's metadata: what it was fitted on, how it was judged, its calibration."""
+    scores, judged_pairs = judgement.scores, judgement.pairs
+    return {
+        "version": new_version(),
+        "training": {
+            "source": "community refit",
+            "contests": [str(contests[p].contest) for p in trained_on],
+            "pairs": pairs,
+            "pair_rule": {"z": policy.z, "prior_votes": policy.prior_votes},
+        },
+        "metrics": {
+            "heldout_contest_ids": [str(contests[p].contest) for p in judgement.judged],
+            "heldout_pairs": len(judged_pairs),
+            "heldout_accuracy": judgement.accuracy_new,
+            "parent_heldout_accuracy": judgement.accuracy_current,
+            "difference_ci": list(judgement.interval),
+            "judged": "blocks of consecutive contests, each by a model fitted on the rest",
+        },
+        "calibration": calibration_record(
+            scores[judged_pairs.preferred] - scores[judged_pairs.other],
+            judged_pairs.contest,
+            [str(c.contest) for c in contests],
+            fallback=current.temperature,
+        ),
+    }
+
+
 def refit_adapter(
     contests: Sequence[ContestVotes],
     features: np.ndarray,
     current: Adapter,
-    spec: FeatureSpec,
     policy: RefitPolicy | None = None,
     encoder: dict[str, object] | None = None,
 ) -> RefitResult:
@@ -173,106 +291,47 @@ def refit_adapter(
     if policy.model not in MODELS:
         raise ValueError(f"unknown refit model {policy.model!r} (one of {', '.join(MODELS)})")
     started = time.perf_counter()
-    staying = f"staying on adapter {current.version}"
-    usable = [i for i, c in enumerate(contests) if len(c.captions) >= policy.min_contest_captions]
-    notes = []
-    if len(usable) < len(contests):
-        left_out = len(contests) - len(usable)
-        notes.append(
-            f"left out {left_out} contest(s) of fewer than {policy.min_contest_captions} captions"
-        )
-    features = features[_rows_of(contests, usable)] if len(usable) < len(contests) else features
-    contests = [contests[i] for i in usable]
-    injected = sum(strip_injection(t)[1] for c in contests for t in c.texts)
-    if injected:
-        notes.append(f"{injected} caption(s) spoke to the model; those words were ignored")
-    note = f" ({'; '.join(notes)})" if notes else ""
+    contests, features, note = _usable(contests, features, policy)
 
-    def refused(why: str, **fields: object) -> RefitResult:
-        seconds = time.perf_counter() - started
-        return RefitResult(False, f"{why}; {staying}{note}", seconds=seconds, **fields)  # type: ignore[arg-type]
+    def refused(why: str) -> RefitResult:
+        reason = f"{why}; staying on adapter {current.version}{note}"
+        return RefitResult(False, reason, seconds=time.perf_counter() - started)
 
     why = _refusal(contests, policy)
     if why:
         return refused(why)
     pairs = clear_pairs(contests, z=policy.z, prior_votes=policy.prior_votes)
-    per_contest = np.bincount(pairs.contest, minlength=len(contests))
-    with_pairs = [int(p) for p in np.nonzero(per_contest)[0]]
-    too_few = (
-        f"too few votes: {len(with_pairs)} contest(s) have clear preferences ({len(pairs)} "
-        f"pairs); judging a new adapter needs {policy.min_heldout_contests} contests judged "
-        f"by models fitted on at least {policy.min_train_contests} other contests "
-        f"({policy.min_train_pairs} pairs), and {policy.min_heldout_pairs} pairs to judge on"
-    )
+    with_pairs = [
+        int(p) for p in np.nonzero(np.bincount(pairs.contest, minlength=len(contests)))[0]
+    ]
     if len(with_pairs) < policy.min_heldout_contests:
-        return refused(too_few)
-    new_scores = current.score_features(features).astype(np.float64)
-    judged: list[int] = []
-    for block in np.array_split(np.array(with_pairs), min(policy.folds, len(with_pairs))):
-        rest = [p for p in with_pairs if p not in set(block.tolist())]
-        if (
-            len(rest) < policy.min_train_contests
-            or per_contest[rest].sum() < policy.min_train_pairs
-        ):
-            continue
-        model = _fit_on(contests, features, pairs, rest, current, policy)
-        rows = _rows_of(contests, block.tolist())
-        new_scores[rows] = model.score_features(features[rows])
-        judged.extend(block.tolist())
-    judged_pairs = pairs.in_contests(judged)
-    if len(judged) < policy.min_heldout_contests or len(judged_pairs) < policy.min_heldout_pairs:
-        return refused(too_few)
-    current_scores = current.score_features(features)
+        return refused(_too_few(len(with_pairs), len(pairs), policy))
+    judgement = _judge(contests, features, pairs, with_pairs, current, policy)
+    if judgement is None:
+        return refused(_too_few(len(with_pairs), len(pairs), policy))
     candidate = _fit_on(contests, features, pairs, with_pairs, current, policy)
-    accuracy_new = pairwise_accuracy(new_scores, judged_pairs).overall
-    accuracy_current = pairwise_accuracy(current_scores, judged_pairs).overall
-    low, high = contest_t_interval(new_scores, current_scores, judged_pairs, policy.level)
-    promoted = low > 0.0
-    trained_on = tuple(contests[p].contest for p in with_pairs)
-    judged_on = tuple(contests[p].contest for p in judged)
     candidate.metadata.update(
-        {
-            "version": new_version(),
-            "training": {
-                "source": "community refit",
-                "contests": [str(c) for c in trained_on],
-                "pairs": len(pairs),
-                "pair_rule": {"z": policy.z, "prior_votes": policy.prior_votes},
-            },
-            "metrics": {
-                "heldout_contest_ids": [str(c) for c in judged_on],
-                "heldout_pairs": len(judged_pairs),
-                "heldout_accuracy": accuracy_new,
-                "parent_heldout_accuracy": accuracy_current,
-                "difference_ci": [low, high],
-                "judged": "blocks of consecutive contests, each by a model fitted on the rest",
-            },
-            "calibration": calibration_record(
-                new_scores[judged_pairs.preferred] - new_scores[judged_pairs.other],
-                judged_pairs.contest,
-                [str(c.contest) for c in contests],
-                fallback=current.temperature,
-            ),
-        }
+        _lineage(contests, with_pairs, len(pairs), judgement, current, policy)
     )
     if encoder or "encoder" in current.metadata:
         candidate.metadata["encoder"] = encoder or current.metadata["encoder"]
-    verdict = "promoted" if promoted else "kept current adapter"
+    low, high = judgement.interval
     reason = (
-        f"{verdict}: accuracy {accuracy_new:.3f} vs {accuracy_current:.3f} on the "
-        f"{len(judged)} contest(s), each judged by a model fitted on the others; "
+        f"{'promoted' if judgement.better else 'kept current adapter'}: accuracy "
+        f"{judgement.accuracy_new:.3f} vs {judgement.accuracy_current:.3f} on the "
+        f"{len(judgement.judged)} contest(s), each judged by a model fitted on the others; "
         f"{policy.level:.0%} interval of the gain [{low:+.3f}, {high:+.3f}]{note}"
     )
     return RefitResult(
-        promoted=promoted,
+        promoted=judgement.better,
         reason=reason,
         pairs_train=len(pairs),
-        pairs_heldout=len(judged_pairs),
-        contests_train=trained_on,
-        contests_heldout=judged_on,
-        accuracy_new=accuracy_new,
-        accuracy_current=accuracy_current,
-        difference_ci=(low, high),
+        pairs_heldout=len(judgement.pairs),
+        contests_train=tuple(contests[p].contest for p in with_pairs),
+        contests_heldout=tuple(contests[p].contest for p in judgement.judged),
+        accuracy_new=judgement.accuracy_new,
+        accuracy_current=judgement.accuracy_current,
+        difference_ci=judgement.interval,
         seconds=time.perf_counter() - started,
         adapter=candidate,
     )

@@ -147,7 +147,6 @@ class AsyncRanker:
             contests,
             features,
             current,
-            self.ranker.spec,
             policy,
             self.ranker.encoder_record,
         )
