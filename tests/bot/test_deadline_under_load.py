@@ -198,21 +198,23 @@ async def submissions_churn(
         await asyncio.sleep(0.5)
 
 
-def _answered(answer, success: str) -> bool:
-    """True for the command's success answer, False for the cooldown's; anything else fails."""
+def _answered(answer, expected: str) -> bool:
+    """True for the answer the command should give, False for the cooldown's; anything else
+    fails."""
     if answer.content.startswith("Slow down a little"):
         return False
-    assert answer.content.startswith(success), answer.content
+    assert answer.content.startswith(expected), answer.content
     return True
 
 
 async def members_asking(emu: DiscordEmulator, server: Server, rng: random.Random, stop) -> None:
-    """Members of the emoji server try to submit late and ask how things stand."""
+    """Members of the emoji server try to submit late and ask how things stand (one asking
+    again within the caption commands' cooldown is told to slow down instead)."""
     members = list(server.members.values())
     while not stop():
         member = rng.choice(members).id
         late = await slash(emu, server, member, "caption submit", text="Is it too late?")
-        assert "Submissions are closed" in late.content, late.content
+        _answered(late, "Submissions are closed")
         status = await slash(emu, server, member, "contest status")
         assert "voting" in status.content, status.content
         await slash(emu, server, member, "caption mine")
