@@ -8,18 +8,20 @@ rates their own entry, another bot votes too), and the results arrive. Contest t
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import random
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
-from bot.ai import load_ai
+from bot.ai import CommunityAI, load_ai
 from bot.clock import Clock
 from bot.config import Settings
 from bot.store import Store
-from discord_emulator import DiscordEmulator, Message
-from testkit import build_server, is_entry, is_prompt, is_results, running_bot
+from discord_emulator import DiscordEmulator, InteractionResult, Message, User
+from testkit import Server, build_server, is_entry, is_prompt, is_results, running_bot
 
 SPEED = 60.0
 MEMBERS = {
@@ -50,44 +52,46 @@ class Transcript:
         print(f"[{elapsed:5.1f}s] {who:<12} {what}", flush=True)
 
 
+@dataclass(frozen=True)
+class Scene:
+    """The demo's server as its steps need it: the emulator, the people, the transcript."""
+
+    emu: DiscordEmulator
+    server: Server
+    log: Transcript
+
+    @property
+    def people(self) -> dict[str, User]:
+        return self.server.members
+
+    async def slash(self, user: User, command: str, **options: object) -> InteractionResult:
+        """``user`` runs ``/command`` in the contest channel."""
+        server = self.server
+        return await self.emu.slash(server.guild.id, server.channel.id, user.id, command, **options)
+
+
 async def run_demo(workdir: Path = Path("."), *, speed: float = SPEED) -> Path:
     """Run one contest end to end; returns the path of the results card it saved."""
     db_path, card_path = workdir / "punchline-demo.db", workdir / "results-card.png"
-    for stale in (
-        db_path,
-        db_path.with_name(db_path.name + "-wal"),
-        db_path.with_name(db_path.name + "-shm"),
-    ):
-        stale.unlink(missing_ok=True)
+    _remove_database(db_path)
     log = Transcript()
-    rng = random.Random(7)
     async with DiscordEmulator(token="demo-token", timeout=120.0) as emu:
-        world = build_server(
+        server = build_server(
             emu, "Punchline Demo", MEMBERS, moderator="mod-maria", bots=["OtherBot"]
         )
-        guild, channel, moderator = world.guild, world.channel, world.mod
-        people, other_bot = world.members, world.bots["OtherBot"]
+        scene = Scene(emu, server, log)
         log.say(
             "emulator",
-            f"local Discord on {emu.base_url}: server '{guild.name}', #{channel.name}, "
-            f"{len(people)} members, 1 moderator, 1 other bot",
+            f"local Discord on {emu.base_url}: server '{server.guild.name}', "
+            f"#{server.channel.name}, {len(server.members)} members, 1 moderator, 1 other bot",
         )
-
         store = Store(db_path)
         await store.open()
         clock = Clock(speed)
         settings = Settings(
             token=emu.token, database=db_path, adapter_dir=workdir / "punchline-demo-adapters"
         )
-        loading = time.monotonic()
-        ai = await load_ai(settings, store, clock)
-        log.say(
-            "Punchline",
-            "loaded the local AI (MiniLM encoder, NYCCC base adapter, Gemma 3 270M) in "
-            f"{time.monotonic() - loading:.1f}s"
-            if ai
-            else "the local AI could not load; crowd only",
-        )
+        ai = await _load_ai(settings, store, clock, log)
         try:
             async with running_bot(emu, settings, store, clock=clock, ai=ai) as bot:
                 log.say(
@@ -95,76 +99,13 @@ async def run_demo(workdir: Path = Path("."), *, speed: float = SPEED) -> Path:
                     f"logged in as {bot.user} through discord.py; "
                     f"{len(emu.commands())} slash command groups registered",
                 )
-                post_time = clock.now().strftime("%H:%M")
-                answer = await emu.slash(
-                    guild.id,
-                    channel.id,
-                    moderator.id,
-                    "contest setup",
-                    channel=channel.id,
-                    timezone="UTC",
-                    post_time=post_time,
-                    submission_minutes=20,
-                    voting_minutes=20,
-                )
-                log.say(
-                    "mod-maria",
-                    f"/contest setup post_time:{post_time} UTC, 20 min + 20 min "
-                    f"(contest clock ×{speed:g})",
-                )
-                log.say("Punchline", f"(only to her) {answer.content.splitlines()[0]}")
-                prompt = await emu.wait_for_message(channel.id, is_prompt, include_existing=True)
-                log.say(
-                    "Punchline",
-                    f"posted the prompt: {prompt.embeds[0]['description'].splitlines()[0]}",
-                )
-
-                for name, caption in MEMBERS.items():
-                    reply = await emu.slash(
-                        guild.id, channel.id, people[name].id, "caption submit", text=caption
-                    )
-                    log.say(name, f"/caption submit “{caption}”")
-                    log.say("Punchline", f"(only to {name}) {reply.content.splitlines()[0]}")
-                dup = await emu.slash(
-                    guild.id,
-                    channel.id,
-                    people["ben"].id,
-                    "caption submit",
-                    text="HONESTLY, the mailbox gets better reception than my flat.",
-                )
-                log.say("ben", "/caption submit (ana's caption, in capitals)")
-                log.say("Punchline", f"(only to ben) {dup.content}")
+                await _set_up_contest(scene, clock)
+                await _submit_captions(scene)
                 if ai is not None:
-                    await _ask_the_model(emu, log, guild.id, channel.id, people)
-
-                thread = await emu.wait_until(
-                    lambda: next(iter(emu.state.guild_threads(guild.id)), None), "the voting thread"
-                )
-                log.say("Punchline", f"voting opened in thread '{thread.name}'")
-                entries = await emu.wait_until(
-                    lambda: _posted_entries(emu, thread.id, len(MEMBERS)),
-                    "every entry posted with its emoji",
-                )
-                for message in entries:
-                    log.say("Punchline", message.content.replace("\n>>> ", ": "))
-                await _vote(emu, log, rng, thread.id, entries, people, other_bot)
-
-                results = await emu.wait_for_message(channel.id, is_results)
-                log.say("Punchline", "posted the results:")
-                names = {f"<@{user.id}>": f"@{name}" for name, user in people.items()}
-                for line in results.embeds[0]["description"].split("\n\n"):
-                    for mention, name in names.items():
-                        line = line.replace(mention, name)
-                    print("               " + line.replace("\n", "\n               "))
-                for field in results.embeds[0].get("fields", []):
-                    print(f"               {field['name']}: {field['value']}")
-                card_path.write_bytes(results.attachments[0].data)
-                pinged = [
-                    m
-                    for m in emu.messages(channel.id) + emu.messages(thread.id)
-                    if m.pinged_everyone or m.pinged_roles or m.pinged_users
-                ]
-                log.say("check", f"messages that pinged anyone: {len(pinged)}")
+                    await _ask_the_model(scene)
+                thread_id, entries = await _voting_opens(scene)
+                await _vote(scene, random.Random(7), thread_id, entries)
+                await _results(scene, thread_id, card_path)
         finally:
             with contextlib.suppress(Exception):
                 if ai is not None:
@@ -174,16 +115,109 @@ async def run_demo(workdir: Path = Path("."), *, speed: float = SPEED) -> Path:
     return card_path
 
 
-async def _ask_the_model(emu, log, guild_id, channel_id, people) -> None:
-    """A member asks for caption ideas and another for a joke (the local LLM, ranked by taste)."""
-    idea = await emu.slash(guild_id, channel_id, people["dev"].id, "caption suggest")
-    log.say("dev", "/caption suggest")
-    log.say("Punchline", f"(only to dev) {idea.content.splitlines()[0]}")
-    joke = await emu.slash(
-        guild_id, channel_id, people["fay"].id, "joke", topic="penguins at a job interview"
+def _remove_database(db_path: Path) -> None:
+    """A fresh start: the last run's database and its WAL files go."""
+    for suffix in ("", "-wal", "-shm"):
+        db_path.with_name(db_path.name + suffix).unlink(missing_ok=True)
+
+
+async def _load_ai(
+    settings: Settings, store: Store, clock: Clock, log: Transcript
+) -> CommunityAI | None:
+    loading = time.monotonic()
+    ai = await load_ai(settings, store, clock)
+    log.say(
+        "Punchline",
+        "loaded the local AI (MiniLM encoder, NYCCC base adapter, Gemma 3 270M) in "
+        f"{time.monotonic() - loading:.1f}s"
+        if ai
+        else "the local AI could not load; crowd only",
     )
-    log.say("fay", "/joke topic:penguins at a job interview")
-    log.say("Punchline", joke.content.splitlines()[0])
+    return ai
+
+
+async def _set_up_contest(scene: Scene, clock: Clock) -> None:
+    """The moderator starts a contest now; the prompt is posted."""
+    post_time = clock.now().strftime("%H:%M")
+    answer = await scene.slash(
+        scene.server.mod,
+        "contest setup",
+        channel=scene.server.channel.id,
+        timezone="UTC",
+        post_time=post_time,
+        submission_minutes=20,
+        voting_minutes=20,
+    )
+    scene.log.say(
+        "mod-maria",
+        f"/contest setup post_time:{post_time} UTC, 20 min + 20 min "
+        f"(contest clock ×{clock.speed:g})",
+    )
+    scene.log.say("Punchline", f"(only to her) {answer.content.splitlines()[0]}")
+    channel_id = scene.server.channel.id
+    prompt = await scene.emu.wait_for_message(channel_id, is_prompt, include_existing=True)
+    description = prompt.embeds[0]["description"].splitlines()[0]
+    scene.log.say("Punchline", f"posted the prompt: {description}")
+
+
+async def _submit_captions(scene: Scene) -> None:
+    """Every member submits; one tries another's caption in capitals."""
+    for name, caption in MEMBERS.items():
+        reply = await scene.slash(scene.people[name], "caption submit", text=caption)
+        scene.log.say(name, f"/caption submit “{caption}”")
+        scene.log.say("Punchline", f"(only to {name}) {reply.content.splitlines()[0]}")
+    copy = "HONESTLY, the mailbox gets better reception than my flat."
+    dup = await scene.slash(scene.people["ben"], "caption submit", text=copy)
+    scene.log.say("ben", "/caption submit (ana's caption, in capitals)")
+    scene.log.say("Punchline", f"(only to ben) {dup.content}")
+
+
+async def _ask_the_model(scene: Scene) -> None:
+    """A member asks for caption ideas and another for a joke (the local LLM, ranked by taste)."""
+    idea = await scene.slash(scene.people["dev"], "caption suggest")
+    scene.log.say("dev", "/caption suggest")
+    scene.log.say("Punchline", f"(only to dev) {idea.content.splitlines()[0]}")
+    topic = "penguins at a job interview"
+    joke = await scene.slash(scene.people["fay"], "joke", topic=topic)
+    scene.log.say("fay", f"/joke topic:{topic}")
+    scene.log.say("Punchline", joke.content.splitlines()[0])
+
+
+async def _voting_opens(scene: Scene) -> tuple[int, list[Message]]:
+    """Submissions close: the voting thread and every entry in it, with its emoji."""
+    emu, guild_id = scene.emu, scene.server.guild.id
+    thread = await emu.wait_until(
+        lambda: next(iter(emu.state.guild_threads(guild_id)), None), "the voting thread"
+    )
+    scene.log.say("Punchline", f"voting opened in thread '{thread.name}'")
+    entries = await emu.wait_until(
+        lambda: _posted_entries(emu, thread.id, len(MEMBERS)), "every entry posted with its emoji"
+    )
+    for message in entries:
+        scene.log.say("Punchline", message.content.replace("\n>>> ", ": "))
+    return thread.id, entries
+
+
+async def _results(scene: Scene, thread_id: int, card_path: Path) -> None:
+    """Voting closes: the results as posted (mentions shown as names), the card saved, and a
+    check that nothing pinged anyone."""
+    emu, channel_id = scene.emu, scene.server.channel.id
+    results = await emu.wait_for_message(channel_id, is_results)
+    scene.log.say("Punchline", "posted the results:")
+    names = {f"<@{user.id}>": f"@{name}" for name, user in scene.people.items()}
+    for line in results.embeds[0]["description"].split("\n\n"):
+        for mention, name in names.items():
+            line = line.replace(mention, name)
+        print("               " + line.replace("\n", "\n               "))
+    for field in results.embeds[0].get("fields", []):
+        print(f"               {field['name']}: {field['value']}")
+    await asyncio.to_thread(card_path.write_bytes, results.attachments[0].data)
+    pinged = [
+        m
+        for m in emu.messages(channel_id) + emu.messages(thread_id)
+        if m.pinged_everyone or m.pinged_roles or m.pinged_users
+    ]
+    scene.log.say("check", f"messages that pinged anyone: {len(pinged)}")
 
 
 def _posted_entries(emu: DiscordEmulator, thread_id: int, count: int) -> list[Message] | None:
@@ -191,11 +225,14 @@ def _posted_entries(emu: DiscordEmulator, thread_id: int, count: int) -> list[Me
     return posted if len(posted) == count else None
 
 
-async def _vote(emu, log, rng, thread_id, entries, people, other_bot) -> None:
-    """Each member rates the others' captions by how funny they are, with some noise."""
-    author_of = {}
-    for message in entries:
-        author_of[message.id] = next(n for n, c in MEMBERS.items() if _same(c, message.content))
+async def _vote(scene: Scene, rng: random.Random, thread_id: int, entries: list[Message]) -> None:
+    """Each member rates the others' captions by how funny they are, with some noise; then one
+    changes his mind, one rates her own entry and another bot reacts."""
+    emu, people, log = scene.emu, scene.people, scene.log
+    author_of = {
+        message.id: next(n for n, c in MEMBERS.items() if _same(c, message.content))
+        for message in entries
+    }
     for voter, user in people.items():
         for message in entries:
             author = author_of[message.id]
@@ -214,7 +251,7 @@ async def _vote(emu, log, rng, thread_id, entries, people, other_bot) -> None:
     own = next(m for m in entries if author_of[m.id] == "chloe")
     await emu.react(people["chloe"].id, thread_id, own.id, "😂")
     log.say("chloe", "reacted 😂 to her own entry (not counted; the bot removes it)")
-    await emu.react(other_bot.id, thread_id, own.id, "😂")
+    await emu.react(scene.server.bots["OtherBot"].id, thread_id, own.id, "😂")
     log.say("OtherBot", "reacted 😂 (bots don't vote; removed)")
 
 
