@@ -63,48 +63,14 @@ async def ai_ranking(ctx: BotContext, guild_id: int, description: str, ordered: 
 async def announce_results(ctx: BotContext, contest: Contest) -> None:
     """Post the results once and store the placements for the leaderboards."""
     lines, by_id = await tally(ctx, contest)
-    await ctx.store.call(
-        seasons.save_placements,
-        contest.id,
-        [
-            Placement(
-                contest.id,
-                line.entry_id,
-                line.author_id,
-                line.rank,
-                len(lines),
-                line.mean,
-                line.lower_bound,
-                line.votes,
-                line.points,
-            )
-            for line in lines
-        ],
-    )
-    prompt = (
-        await ctx.store.call(prompts.get_prompt, contest.prompt_id) if contest.prompt_id else None
-    )
+    await _save_placements(ctx, contest, lines)
     ordered = [by_id[line.entry_id] for line in lines]
-    try:
-        ai = await ai_ranking(ctx, contest.guild_id, prompt.description if prompt else "", ordered)
-        ai_failure = None
-    except AIUnavailable as failure:
-        ai, ai_failure = None, str(failure)
-
+    ai, ai_failure = await _ai_ranking_of(ctx, contest, ordered)
     embed = discord.Embed(title=f"🏆 {results_title(contest)}", colour=discord.Colour.gold())
     embed.description = crowd_text(lines, by_id) if lines else "No captions this time. Tomorrow!"
     if ai_failure is not None:
         embed.set_footer(
             text="The AI's ranking was unavailable this time; the crowd's ranking is unaffected."
-        )
-        await ctx.store.call(
-            audit.log_action,
-            contest.guild_id,
-            None,
-            "ranker.unavailable",
-            f"contest:{contest.id}",
-            {"error": ai_failure},
-            now=ctx.clock.now(),
         )
     if ai is not None:
         embed.add_field(name="🤖 The AI's ranking", value=ai_text(ai, lines, ordered), inline=False)
@@ -127,6 +93,48 @@ async def announce_results(ctx: BotContext, contest: Contest) -> None:
     await ctx.store.call(
         audit.audited, posted, contests.set_message_ids, contest.id, results_message_id=message.id
     )
+
+
+async def _save_placements(ctx: BotContext, contest: Contest, lines: list[TallyLine]) -> None:
+    placements = [
+        Placement(
+            contest.id,
+            line.entry_id,
+            line.author_id,
+            line.rank,
+            len(lines),
+            line.mean,
+            line.lower_bound,
+            line.votes,
+            line.points,
+        )
+        for line in lines
+    ]
+    await ctx.store.call(seasons.save_placements, contest.id, placements)
+
+
+async def _ai_ranking_of(
+    ctx: BotContext, contest: Contest, ordered: list[Entry]
+) -> tuple[AIRanking | None, str | None]:
+    """The AI's ranking of the entries (in crowd order), or None and why it was unavailable
+    (audited, so that moderators see it in /ranker status)."""
+    prompt = (
+        await ctx.store.call(prompts.get_prompt, contest.prompt_id) if contest.prompt_id else None
+    )
+    try:
+        description = prompt.description if prompt else ""
+        return await ai_ranking(ctx, contest.guild_id, description, ordered), None
+    except AIUnavailable as failure:
+        await ctx.store.call(
+            audit.log_action,
+            contest.guild_id,
+            None,
+            "ranker.unavailable",
+            f"contest:{contest.id}",
+            {"error": str(failure)},
+            now=ctx.clock.now(),
+        )
+        return None, str(failure)
 
 
 class Placed(Protocol):
