@@ -32,7 +32,7 @@ APPEAL_TO_RATING = 0.7
 # Thresholds on the latent rating: about half the ratings 😐, a fifth 😂, as in NYCCC.
 THRESHOLDS = (0.0, 1.2)
 
-_STOP = frozenset(
+STOP_WORDS = frozenset(
     "the a an and or to of in on at it is i you he she we they my your that this for with was be "
     "are not but so just me his her our its what do if have has don't it's i'm there their them "
     "then than from about all can will would could should been were one out up get got like know "
@@ -53,7 +53,7 @@ def lexicon_trait(lexicon: str) -> Callable[[str], bool]:
 
 def plays_on_words(caption: str) -> bool:
     """A content word said twice, or three content words on the same initial sound."""
-    content = [w for w in words(caption) if len(w) >= 3 and w not in _STOP]
+    content = [w for w in words(caption) if len(w) >= 3 and w not in STOP_WORDS]
     if len(content) != len(set(content)):
         return True
     initials = Counter(w[0] for w in content)

@@ -1,7 +1,7 @@
 """Levers for the ranker, cross-validated over contests the shipped adapter's test never uses.
 
     HF_HUB_OFFLINE=1 nice -n 15 .venv/bin/python benchmarks/ranker_levers.py
-        [--sections nyccc,community]
+        [--sections nyccc,community,representations]
 
 **nyccc** — 5-fold cross-validation over the base adapter's own training contests (its held-out
 contests stay untouched for ``community_eval.py``): each variant is fitted as the shipped base
@@ -16,6 +16,11 @@ tastes of ``community_tastes.py`` (history and test on training cartoons): today
 the Bradley–Terry gradient refit it replaced, the residual followed by gradient steps, and the
 average of the two.
 
+**representations** — what the community residual learns a topic in: its PLS directions over the
+sentence embedding (shipped), over max-pooled token vectors, over word concepts, over nearness to
+the 3,000 most frequent NYCCC words (word vectors), and over the trait itself (a ceiling: a
+model told which captions have it). Development tastes, 3 replicates, no promotion check.
+
 Measured elsewhere, not kept: fine-tuning the encoder end to end (a LoRA delta on MiniLM's upper
 blocks, ``ranker/finetune.py``, chosen on a validation split of the training contests): on the
 held-out contests +0.8 points [+0.0, +1.6] at full size (random part), +0.2 [-0.5, +1.0] with every
@@ -26,11 +31,14 @@ zero). Figures and commands in ``benchmarks/encoder_finetune.py``.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import re
 import sys
 import time
 import warnings
+from collections import Counter
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -41,10 +49,15 @@ sys.path.insert(0, str(REPO))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from benchmarks.community_eval import Setting, cut, measure  # noqa: E402
-from benchmarks.community_tastes import DEVELOPMENT, simulate_community  # noqa: E402
+from benchmarks.community_tastes import DEVELOPMENT, STOP_WORDS, simulate_community  # noqa: E402
 from benchmarks.machine import cpu_name, load_average  # noqa: E402
 from benchmarks.nyccc_cache import cached_embeddings  # noqa: E402
-from ranker.community import caption_ratings, fit_residual  # noqa: E402
+from ranker.community import (  # noqa: E402
+    caption_ratings,
+    centred,
+    fit_closed_form,
+    fit_residual,
+)
 from ranker.core import featurize_contests, whole_field  # noqa: E402
 from ranker.encoders import default_encoder_path  # noqa: E402
 from ranker.evaluate import pair_correctness  # noqa: E402
@@ -290,21 +303,168 @@ def community(setting: Setting) -> None:
                     curve.append(measure(score(features), pairs, decided))
                 rows[name].append(curve)
         print(f"  {taste.name}")
-        for name, curves in rows.items():
-            values = np.array(
-                [[[np.nan if v is None else v for v in cell] for cell in c] for c in curves]
+        _print_curves(rows)
+
+
+ANCHOR_WORDS = 3000
+ANCHOR_RADIUS = 0.5
+REPRESENTATION_SIZES = (160, 640)
+
+
+class CaptionViews:
+    """Representations of a caption a community residual could learn a topic in (cached)."""
+
+    def __init__(self, setting: Setting) -> None:
+        self.setting = setting
+        self.concepts = word_concepts(setting)
+        texts = [t for c in setting.contests for t in c.texts]
+        counts = Counter(w for t in texts for w in set(content_words(t)))
+        vocabulary = sorted(counts)
+        self.word_vector = dict(
+            zip(vocabulary, cached_embeddings(setting.model, vocabulary), strict=True)
+        )
+        frequent = [w for w, _ in counts.most_common(ANCHOR_WORDS)]
+        self.anchors = np.stack([self.word_vector[w] for w in frequent])
+        self._max_pooled: dict[str, np.ndarray] = {}
+
+    def max_pooled(self, texts: list[str]) -> np.ndarray:
+        """The encoder's token vectors, max-pooled (a salient word is not averaged away)."""
+        missing = [t for t in dict.fromkeys(texts) if t not in self._max_pooled]
+        if missing:
+            tokens = self.setting.model.model.encode(missing, output_value="token_embeddings")
+            for text, vectors in zip(missing, tokens, strict=True):
+                pooled = vectors[1:-1].max(dim=0).values.numpy()  # without [CLS] and [SEP]
+                self._max_pooled[text] = pooled / max(float(np.linalg.norm(pooled)), 1e-9)
+        return np.stack([self._max_pooled[t] for t in texts])
+
+    def near_words(self, texts: list[str]) -> np.ndarray:
+        """Per frequent NYCCC word, how far above ``ANCHOR_RADIUS`` the caption's nearest word
+        is to it (cosine of word vectors): a caption about spaghetti is near "pasta"."""
+        columns = np.zeros((len(texts), len(self.anchors)))
+        for row, text in enumerate(texts):
+            words = content_words(text)
+            if words:
+                nearest = (np.stack([self.word_vector[w] for w in words]) @ self.anchors.T).max(0)
+                columns[row] = np.clip(nearest - ANCHOR_RADIUS, 0.0, None)
+        return columns
+
+
+def content_words(text: str) -> list[str]:
+    return [w for w in _WORD.findall(text.lower()) if len(w) >= 3 and w not in STOP_WORDS]
+
+
+def representations(setting: Setting) -> None:
+    """The community residual's embedding block swapped for other views of a caption."""
+    policy = RefitPolicy()
+    base = setting.adapter
+    usable = [c for c in setting.seen if len(c.captions) >= 300]
+    views = CaptionViews(setting)
+    dim = base.spec.embedding_dim
+    shapes: dict[str, Callable] = {
+        "sentence embedding (shipped)": lambda texts, features, trait: features[:, :dim],
+        "max-pooled token vectors": lambda texts, features, trait: views.max_pooled(texts),
+        f"{CONCEPTS} word concepts": lambda texts, features, trait: concept_columns(
+            texts, views.concepts
+        ),
+        f"near {ANCHOR_WORDS:,} frequent words": lambda texts, features, trait: views.near_words(
+            texts
+        ),
+        "told the trait (same fit)": lambda texts, features, trait: trait[:, None],
+    }
+    print(
+        "\nrepresentations for the community residual (development tastes, 3 replicates, no"
+        " promotion check, PLS directions chosen by cross-validation over contests);"
+        f" taste-decided / all pairs after {REPRESENTATION_SIZES} captions"
+    )
+    for taste in DEVELOPMENT:
+        rows: dict[str, list] = {name: [] for name in ("base", *shapes)}
+        for replicate in range(3):
+            history, test = simulate_community(taste, usable[::2], usable[1::2], replicate, 32, 30)
+            votes = [c.votes for c in test]
+            pairs = clear_pairs(votes, z=policy.z, prior_votes=policy.prior_votes)
+            trait = np.concatenate([c.trait for c in test])
+            decided = trait[pairs.preferred] != trait[pairs.other]
+            features = featurize_contests(setting.encoder, votes)  # type: ignore[arg-type]
+            owner = np.repeat(np.arange(len(votes)), [len(c.captions) for c in votes])
+            texts = [t for c in votes for t in c.texts]
+            rows["base"].append([measure(base.score_features(features), pairs, decided)] * 2)
+            for name, view in shapes.items():
+                curve = []
+                for captions in REPRESENTATION_SIZES:
+                    seen = history[: captions // 20]
+                    model = _residual_on(
+                        setting,
+                        [c.votes for c in seen],
+                        np.concatenate([c.trait for c in seen]),
+                        view,
+                        policy,
+                    )
+                    scores = model(owner, view(texts, features, trait), features)
+                    curve.append(measure(scores, pairs, decided))
+                rows[name].append(curve)
+        print(f"  {taste.name}")
+        _print_curves(rows)
+
+
+def _residual_on(setting: Setting, contests, trait: np.ndarray, view: Callable, policy):
+    """The residual over ``view`` of the captions fitted on ``contests``, its number of PLS
+    directions and shrinkage chosen by 5-fold cross-validation over the contests (the best
+    agreement with their clear pairs); returns a scorer of (contest owner, view, features)."""
+    features = featurize_contests(setting.encoder, contests)  # type: ignore[arg-type]
+    ratings, owner = caption_ratings(contests)
+    texts = [t for c in contests for t in c.texts]
+    targets = centred(ratings, owner)
+    parent = centred(setting.adapter.score_features(features).astype(np.float64), owner)
+    shown = centred(view(texts, features, trait).astype(np.float64), owner)
+    none = np.zeros((len(targets), 0))
+    pairs = clear_pairs(contests, z=policy.z, prior_votes=policy.prior_votes)
+    grid = [(0, 1.0), (1, 0.5), (1, 1.0), (2, 0.5), (2, 1.0), (3, 0.5), (3, 1.0)]
+    folds = np.arange(len(contests))
+    quality = []
+    for directions, shrink in grid:
+        predicted = np.zeros(len(targets))
+        for fold in range(5):
+            held = np.isin(owner, folds[fold::5])
+            fitted = fit_closed_form(
+                targets[~held],
+                parent[~held],
+                none[~held],
+                shown[~held],
+                math.inf,
+                directions,
+                shrink,
             )
-            cells = "  ".join(
-                "  —  /" + f"{100 * b:5.1f}" if np.isnan(a) else f"{100 * a:5.1f}/{100 * b:5.1f}"
-                for a, b in np.nanmean(values, axis=0)
-            )
-            print(f"    {name:30s} {cells}", flush=True)
+            predicted[held] = fitted.predict(parent[held], none[held], shown[held])
+        quality.append(pair_correctness(predicted, pairs).mean())
+    directions, shrink = grid[int(np.argmax(quality))]
+    model = fit_closed_form(targets, parent, none, shown, math.inf, directions, shrink)
+
+    def score(test_owner: np.ndarray, test_view: np.ndarray, test_features: np.ndarray):
+        test_parent = centred(
+            setting.adapter.score_features(test_features).astype(np.float64), test_owner
+        )
+        test_shown = centred(test_view.astype(np.float64), test_owner)
+        return model.predict(test_parent, np.zeros((len(test_parent), 0)), test_shown)
+
+    return score
+
+
+def _print_curves(rows: dict[str, list]) -> None:
+    for name, curves in rows.items():
+        values = np.array(
+            [[[np.nan if v is None else v for v in cell] for cell in c] for c in curves]
+        )
+        cells = "  ".join(
+            "  —  /" + f"{100 * b:5.1f}" if np.isnan(a) else f"{100 * a:5.1f}/{100 * b:5.1f}"
+            for a, b in np.nanmean(values, axis=0)
+        )
+        print(f"    {name:36s} {cells}", flush=True)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data" / "nyccc")
-    parser.add_argument("--sections", default="nyccc,community")
+    parser.add_argument("--sections", default="nyccc,community,representations")
     args = parser.parse_args()
     if not (args.data / "captions.csv.gz").is_file():
         sys.exit(f"NYCCC data not found at {args.data}")
@@ -316,6 +476,8 @@ def main() -> None:
         nyccc(setting)
     if "community" in sections:
         community(setting)
+    if "representations" in sections:
+        representations(setting)
 
 
 if __name__ == "__main__":

@@ -47,7 +47,7 @@ class ResidualConfig:
 
 
 @dataclass(frozen=True)
-class _Residual:
+class Residual:
     """One fitted residual, in the parent's feature layout (unstandardised)."""
 
     parent_weight: float
@@ -70,7 +70,7 @@ def centred(values: np.ndarray, owner: np.ndarray) -> np.ndarray:
     return values - (sums / np.maximum(counts, 1.0).reshape(-1, *([1] * (values.ndim - 1))))[owner]
 
 
-def _fit(
+def fit_closed_form(
     targets: np.ndarray,
     parent: np.ndarray,
     others: np.ndarray,
@@ -78,8 +78,10 @@ def _fit(
     penalty: float,
     directions: int,
     shrinkage: float,
-) -> _Residual:
-    """Ridge on [parent, others] (a few dozen columns), then PLS directions on the rest.
+) -> Residual:
+    """A residual fitted to ``targets`` (centred within contests, as every column): ridge on
+    [parent, others] (a few dozen columns), then ``directions`` PLS directions of ``embeddings``
+    (any representation of the captions, one row each) on what is left.
 
     An infinite ``penalty`` keeps only the parent's weight (least squares).
     """
@@ -102,7 +104,7 @@ def _fit(
         weight = float(projected @ residual / max(float(projected @ projected), 1e-12))
         residual = residual - weight * projected
         embedding_weights += shrinkage * weight * direction
-    return _Residual(solution[0] * PARENT_COLUMN_SCALE, solution[1:], embedding_weights)
+    return Residual(solution[0] * PARENT_COLUMN_SCALE, solution[1:], embedding_weights)
 
 
 def _bradley_terry_scale(scores: np.ndarray, pairs: PairSet) -> float:
@@ -151,10 +153,10 @@ def fit_residual(
         held = np.isin(owner, contests[fold::folds])
         fitted = [c[~held] for c in columns]
         for row, (penalty, directions, shrink) in enumerate(grid):
-            model = _fit(targets[~held], *fitted, penalty, directions, shrink)
+            model = fit_closed_form(targets[~held], *fitted, penalty, directions, shrink)
             predictions[row, held] = model.predict(*(c[held] for c in columns))
     penalty, directions, shrink = grid[_simplest_within_noise(grid, predictions, targets, pairs)]
-    model = _fit(targets, *columns, penalty, directions, shrink)
+    model = fit_closed_form(targets, *columns, penalty, directions, shrink)
     scale = _bradley_terry_scale(model.predict(*columns), pairs)
     delta = np.concatenate(
         [model.embedding_weights * parent.feature_scale[:dim], model.other_weights]
