@@ -3,7 +3,8 @@
 Starts the local Discord emulator on loopback and the real bot against it (the same code as in
 production), then plays a community: a moderator sets the contest up, members submit captions
 (one tries a duplicate, one tries to ping everyone), vote with emoji (one changes their mind, one
-rates their own entry, another bot votes too), and the results arrive. Contest time runs 60× faster.
+rates their own entry, another bot votes too), and the results arrive. Contest time runs 60×
+faster.
 """
 
 from __future__ import annotations
@@ -242,7 +243,7 @@ async def _vote(scene: Scene, rng: random.Random, thread_id: int, entries: list[
             emoji = EMOJI[0 if score < 0.4 else 1 if score < 0.7 else 2]
             await emu.react(user.id, thread_id, message.id, emoji)
     log.say("members", f"{len(people)} members rated every entry but their own")
-    flip = entries[0]
+    flip = next(m for m in entries if author_of[m.id] != "ben")
     await emu.react(people["ben"].id, thread_id, flip.id, "😂")
     log.say(
         "ben",

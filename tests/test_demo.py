@@ -5,10 +5,12 @@ import pytest
 from PIL import Image
 
 from demo import run_demo
+from demo.run import MEMBERS
 from storage import open_database
 from storage.contests import guild_contests
 from storage.entries import contest_entries
 from storage.guilds import configured_guilds
+from storage.models import Rating
 from storage.votes import contest_ratings
 
 pytestmark = pytest.mark.slow
@@ -37,9 +39,12 @@ async def test_the_demo_runs_a_whole_contest_and_leaves_its_results(tmp_path, ca
     finally:
         db.close()
     assert len(entries) == 6  # the copy in capitals was refused
-    # six members rate the five entries not their own, once each: the own-entry vote and the
-    # other bot's are not counted, the changed mind replaces its rating
+    # six members rate the five entries not their own: the own-entry vote and the other bot's
+    # are not counted; ben's change of mind (😂 on the first entry not his) replaced his rating
     assert len(ratings) == 6 * 5
     assert all(author[r.entry_id] != r.voter_id for r in ratings)
-    assert len({(r.entry_id, r.voter_id) for r in ratings}) == len(ratings)
     assert {r.voter_id for r in ratings} == set(author.values())
+    ben = next(e.author_id for e in entries if e.text == MEMBERS["ben"])
+    flipped = min((e for e in entries if e.author_id != ben), key=lambda e: e.number)
+    (rating,) = [r.rating for r in ratings if (r.entry_id, r.voter_id) == (flipped.id, ben)]
+    assert rating == Rating.FUNNY
