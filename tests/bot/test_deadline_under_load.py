@@ -207,18 +207,21 @@ def _answered(answer, expected: str) -> bool:
     return True
 
 
-async def members_asking(emu: DiscordEmulator, server: Server, rng: random.Random, stop) -> None:
+async def members_asking(emu: DiscordEmulator, server: Server, rng: random.Random, stop) -> int:
     """Members of the emoji server try to submit late and ask how things stand (one asking
-    again within the caption commands' cooldown is told to slow down instead)."""
+    again within the caption commands' cooldown is told to slow down instead); returns how
+    many were told submissions are closed."""
     members = list(server.members.values())
+    told_closed = 0
     while not stop():
         member = rng.choice(members).id
         late = await slash(emu, server, member, "caption submit", text="Is it too late?")
-        _answered(late, "Submissions are closed")
+        told_closed += _answered(late, "Submissions are closed")
         status = await slash(emu, server, member, "contest status")
         assert "voting" in status.content, status.content
         await slash(emu, server, member, "caption mine")
         await asyncio.sleep(1.0)
+    return told_closed
 
 
 async def test_200_entries_open_and_close_with_every_interaction_answered_in_time(
@@ -258,8 +261,9 @@ async def test_200_entries_open_and_close_with_every_interaction_answered_in_tim
         extended = await slash(emu, emoji, emoji.mod.id, "contest extend", minutes=30)
         assert "Extended by 30 min" in extended.content
         await slash(emu, open_server, open_server.mod.id, "contest extend", minutes=30)
-        await asyncio.gather(*meanwhile, opened)
+        *_, told_closed, _ = await asyncio.gather(*meanwhile, opened)
         assert "Every entry is up" in opened.result()[0].content
+        assert told_closed > 0  # the late submissions were answered, not only cooled down
 
         posts = [m for m in emu.messages(thread) if is_entry(m)]
         assert len(posts) == ENTRIES  # each entry posted exactly once…
