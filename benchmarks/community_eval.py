@@ -49,6 +49,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 from benchmarks.community_tastes import (  # noqa: E402
     DEVELOPMENT,
     SUITE,
+    CommunityContest,
     Taste,
     simulate_community,
     simulate_contests,
@@ -153,7 +154,10 @@ def measure(scores: np.ndarray, pairs: PairSet, decided: np.ndarray) -> tuple[fl
 
 
 def told_scores(
-    setting: Setting, history: list, test_features: np.ndarray, test_trait: np.ndarray
+    setting: Setting,
+    history: list[CommunityContest],
+    test_features: np.ndarray,
+    test_trait: np.ndarray,
 ) -> np.ndarray:
     """Test scores of a model *told* which captions have the trait, fitting on ``history`` only
     the weights of the base adapter's score and of the trait (least squares on the captions'
@@ -304,7 +308,8 @@ def speed(setting: Setting) -> None:
         ours.append(time.perf_counter() - started)
     print(
         f"  scoring 1,000 captions: {min(ours):.2f}s;"
-        f" sentence-transformers encode: {min(raw):.2f}s; ratio {min(ours) / min(raw):.2f} (target <= 1.15)"
+        f" sentence-transformers encode: {min(raw):.2f}s;"
+        f" ratio {min(ours) / min(raw):.2f} (target <= 1.15)"
     )
     rng = np.random.default_rng(0)
     history = simulate_contests(SUITE[0], voter_panel(rng), setting.unseen[:10], 32, 20, rng)

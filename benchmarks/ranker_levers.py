@@ -48,7 +48,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from benchmarks.community_eval import Setting, cut, measure  # noqa: E402
+from benchmarks.community_eval import CONTEST_SIZE, Setting, cut, measure  # noqa: E402
 from benchmarks.community_tastes import DEVELOPMENT, STOP_WORDS, simulate_community  # noqa: E402
 from benchmarks.machine import cpu_name, load_average  # noqa: E402
 from benchmarks.nyccc_cache import cached_embeddings  # noqa: E402
@@ -66,6 +66,7 @@ from ranker.fitting import random_part  # noqa: E402
 from ranker.pairs import PairSet, clear_pairs, sample_per_contest  # noqa: E402
 from ranker.refit import GRADIENT_TRAINING, RefitPolicy  # noqa: E402
 from ranker.training import TrainingConfig, train_adapter  # noqa: E402
+from ranker.votes import ContestVotes  # noqa: E402
 
 FOLDS = 5
 CUTS = (10, 20, 40)
@@ -374,7 +375,7 @@ def representations(setting: Setting) -> None:
     print(
         "\nrepresentations for the community residual (development tastes, 3 replicates, no"
         " promotion check, PLS directions chosen by cross-validation over contests);"
-        f" taste-decided / all pairs after {REPRESENTATION_SIZES} captions"
+        f" taste-decided / all pairs after {' and '.join(map(str, REPRESENTATION_SIZES))} captions"
     )
     for taste in DEVELOPMENT:
         rows: dict[str, list] = {name: [] for name in ("base", *shapes)}
@@ -387,11 +388,12 @@ def representations(setting: Setting) -> None:
             features = featurize_contests(setting.encoder, votes)  # type: ignore[arg-type]
             owner = np.repeat(np.arange(len(votes)), [len(c.captions) for c in votes])
             texts = [t for c in votes for t in c.texts]
-            rows["base"].append([measure(base.score_features(features), pairs, decided)] * 2)
+            base_measure = measure(base.score_features(features), pairs, decided)
+            rows["base"].append([base_measure] * len(REPRESENTATION_SIZES))
             for name, view in shapes.items():
                 curve = []
                 for captions in REPRESENTATION_SIZES:
-                    seen = history[: captions // 20]
+                    seen = history[: captions // CONTEST_SIZE]
                     model = _residual_on(
                         setting,
                         [c.votes for c in seen],
@@ -406,7 +408,16 @@ def representations(setting: Setting) -> None:
         _print_curves(rows)
 
 
-def _residual_on(setting: Setting, contests, trait: np.ndarray, view: Callable, policy):
+Scorer = Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
+
+
+def _residual_on(
+    setting: Setting,
+    contests: list[ContestVotes],
+    trait: np.ndarray,
+    view: Callable,
+    policy: RefitPolicy,
+) -> Scorer:
     """The residual over ``view`` of the captions fitted on ``contests``, its number of PLS
     directions and shrinkage chosen by 5-fold cross-validation over the contests (the best
     agreement with their clear pairs); returns a scorer of (contest owner, view, features)."""

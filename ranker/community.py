@@ -52,7 +52,7 @@ class Residual:
 
     parent_weight: float
     other_weights: np.ndarray  # over the non-embedding standardised columns
-    embedding_weights: np.ndarray  # Σ c_k u_k over the raw embedding columns
+    embedding_weights: np.ndarray  # Σ c_k u_k over the ``embeddings`` columns given to the fit
 
     def predict(self, parent: np.ndarray, others: np.ndarray, embeddings: np.ndarray) -> np.ndarray:
         return (
