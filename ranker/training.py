@@ -11,7 +11,7 @@ forgetting it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -93,7 +93,6 @@ def train_adapter(
     caller adds what it knows (encoder, contests, metrics).
     """
     import torch
-    from tqdm import trange
 
     config = config or TrainingConfig()
     if len(pairs) == 0:
@@ -101,43 +100,16 @@ def train_adapter(
     torch.manual_seed(config.seed)
     kind = init.kind if init is not None else config.kind
     used = np.unique(np.concatenate([pairs.preferred, pairs.other]))
-    if init is not None:
-        mean, scale = init.feature_mean, init.feature_scale
-    else:
-        mean = features[used].mean(axis=0)
-        scale = features[used].std(axis=0)
-        scale[scale < 1e-6] = 1.0
+    mean, scale = _standardisation(features[used], init)
     # Re-index so only the captions the pairs touch are scored each step.
     position = np.full(len(features), -1, dtype=np.int64)
     position[used] = np.arange(len(used))
-    local = PairSet(
-        position[pairs.preferred],
-        position[pairs.other],
-        pairs.contest,
-        pairs.involves_top,
-        pairs.close,
-    )
+    local = replace(pairs, preferred=position[pairs.preferred], other=position[pairs.other])
     inputs = torch.from_numpy(((features[used] - mean) / scale).astype(np.float32))
     head = _build_head(kind, features.shape[1], config.hidden, config.dropout)
-    anchors: list[torch.Tensor] = []
     if init is not None:
         _weights_to_head(kind, head, init.weights)
-        anchors = [p.detach().clone() for p in head.parameters()]
-    optimiser = torch.optim.Adam(head.parameters(), lr=config.learning_rate)
-    matrices = [p for p in head.parameters() if p.ndim == 2]
-    head.train()
-    for _ in trange(config.steps, desc="training", unit="step", disable=not progress):
-        scores = head(inputs).squeeze(1)
-        loss = bradley_terry_loss(scores, local)
-        if anchors:
-            loss = loss + config.anchor * sum(
-                ((p - a) ** 2).sum() for p, a in zip(head.parameters(), anchors, strict=True)
-            )
-        loss = loss + config.weight_decay * sum((m**2).sum() for m in matrices)
-        optimiser.zero_grad()
-        loss.backward()
-        optimiser.step()
-    head.eval()
+    _optimise(head, inputs, local, config, anchored=init is not None, progress=progress)
     metadata: dict[str, object] = {
         "feature_spec": spec.to_dict(),
         "training_config": {**config.__dict__, "kind": kind},
@@ -151,3 +123,44 @@ def train_adapter(
         _head_to_weights(kind, head),
         metadata,
     )
+
+
+def _standardisation(rows: np.ndarray, init: Adapter | None) -> tuple[np.ndarray, np.ndarray]:
+    """The feature mean and scale: the parent's when warm-starting (its weights expect them),
+    else those of the captions the pairs touch (a constant column keeps scale 1)."""
+    if init is not None:
+        return init.feature_mean, init.feature_scale
+    scale = rows.std(axis=0)
+    scale[scale < 1e-6] = 1.0
+    return rows.mean(axis=0), scale
+
+
+def _optimise(
+    head: nn.Module,
+    inputs: torch.Tensor,
+    pairs: PairSet,
+    config: TrainingConfig,
+    anchored: bool,
+    progress: bool,
+) -> None:
+    """``config.steps`` Adam steps on the Bradley–Terry loss of ``pairs`` (rows of ``inputs``),
+    plus weight decay on the matrices and, when ``anchored``, a pull towards the start weights."""
+    import torch
+    from tqdm import trange
+
+    anchors = [p.detach().clone() for p in head.parameters()] if anchored else []
+    optimiser = torch.optim.Adam(head.parameters(), lr=config.learning_rate)
+    matrices = [p for p in head.parameters() if p.ndim == 2]
+    head.train()
+    for _ in trange(config.steps, desc="training", unit="step", disable=not progress):
+        scores = head(inputs).squeeze(1)
+        loss = bradley_terry_loss(scores, pairs)
+        if anchors:
+            loss = loss + config.anchor * sum(
+                ((p - a) ** 2).sum() for p, a in zip(head.parameters(), anchors, strict=True)
+            )
+        loss = loss + config.weight_decay * sum((m**2).sum() for m in matrices)
+        optimiser.zero_grad()
+        loss.backward()
+        optimiser.step()
+    head.eval()
