@@ -49,7 +49,13 @@ sys.path.insert(0, str(REPO))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from benchmarks.community_eval import CONTEST_SIZE, Setting, cut, measure  # noqa: E402
-from benchmarks.community_tastes import DEVELOPMENT, STOP_WORDS, simulate_community  # noqa: E402
+from benchmarks.community_tastes import (  # noqa: E402
+    DEVELOPMENT,
+    STOP_WORDS,
+    CommunityContest,
+    Taste,
+    simulate_community,
+)
 from benchmarks.machine import cpu_name, load_average  # noqa: E402
 from benchmarks.nyccc_cache import cached_embeddings  # noqa: E402
 from ranker.community import (  # noqa: E402
@@ -250,6 +256,19 @@ def nyccc(setting: Setting) -> None:
         nyccc_variant(folds, name, variant, heads)
 
 
+def development_community(
+    taste: Taste, usable: list[ContestVotes], replicate: int
+) -> tuple[list[CommunityContest], list[ContestVotes], PairSet, np.ndarray]:
+    """A community of ``taste`` on the training cartoons (history on every other one, 30 test
+    contests on the rest): its history, the test contests' votes, their clear pairs by the
+    bot's rule, and which test captions have the trait."""
+    history, test = simulate_community(taste, usable[::2], usable[1::2], replicate, 32, 30)
+    votes = [c.votes for c in test]
+    policy = RefitPolicy()
+    pairs = clear_pairs(votes, z=policy.z, prior_votes=policy.prior_votes)
+    return history, votes, pairs, np.concatenate([c.trait for c in test])
+
+
 def community(setting: Setting) -> None:
     policy = RefitPolicy()
     base = setting.adapter
@@ -287,10 +306,7 @@ def community(setting: Setting) -> None:
     for taste in DEVELOPMENT:
         rows: dict[str, list] = {name: [] for name in ("base", *models)}
         for replicate in range(2):
-            history, test = simulate_community(taste, usable[::2], usable[1::2], replicate, 32, 30)
-            votes = [c.votes for c in test]
-            pairs = clear_pairs(votes, z=policy.z, prior_votes=policy.prior_votes)
-            trait = np.concatenate([c.trait for c in test])
+            history, votes, pairs, trait = development_community(taste, usable, replicate)
             decided = trait[pairs.preferred] != trait[pairs.other]
             features = featurize_contests(setting.encoder, votes)  # type: ignore[arg-type]
             rows["base"].append([measure(base.score_features(features), pairs, decided)] * 4)
@@ -380,10 +396,7 @@ def representations(setting: Setting) -> None:
     for taste in DEVELOPMENT:
         rows: dict[str, list] = {name: [] for name in ("base", *shapes)}
         for replicate in range(3):
-            history, test = simulate_community(taste, usable[::2], usable[1::2], replicate, 32, 30)
-            votes = [c.votes for c in test]
-            pairs = clear_pairs(votes, z=policy.z, prior_votes=policy.prior_votes)
-            trait = np.concatenate([c.trait for c in test])
+            history, votes, pairs, trait = development_community(taste, usable, replicate)
             decided = trait[pairs.preferred] != trait[pairs.other]
             features = featurize_contests(setting.encoder, votes)  # type: ignore[arg-type]
             owner = np.repeat(np.arange(len(votes)), [len(c.captions) for c in votes])
