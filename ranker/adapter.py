@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -19,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from ranker.features import FeatureSpec
+from ranker.npz import save_npz
 
 ADAPTER_FORMAT = "punchline-ranker-adapter"
 ADAPTER_FORMAT_VERSION = 1
@@ -157,24 +157,16 @@ def save_adapter(adapter: Adapter, path: str | os.PathLike[str]) -> Path:
         "kind": adapter.kind,
         **adapter.metadata,
     }
-    arrays = {f"weight_{name}": value for name, value in adapter.weights.items()}
     encoded = np.frombuffer(json.dumps(metadata, sort_keys=True).encode("utf-8"), dtype=np.uint8)
-    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            np.savez_compressed(
-                stream,
-                feature_mean=adapter.feature_mean.astype(np.float32),
-                feature_scale=adapter.feature_scale.astype(np.float32),
-                **{_METADATA_KEY: encoded},
-                **{k: v.astype(np.float32) for k, v in arrays.items()},
-            )
-        os.chmod(temporary, 0o644)  # mkstemp makes it owner-only; an adapter is not a secret
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    return target
+    return save_npz(
+        target,
+        {
+            "feature_mean": adapter.feature_mean.astype(np.float32),
+            "feature_scale": adapter.feature_scale.astype(np.float32),
+            _METADATA_KEY: encoded,
+            **{f"weight_{name}": w.astype(np.float32) for name, w in adapter.weights.items()},
+        },
+    )
 
 
 def load_adapter(path: str | os.PathLike[str]) -> Adapter:

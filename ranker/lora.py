@@ -12,11 +12,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+
+from ranker.npz import save_npz
 
 LORA_FORMAT = "punchline-encoder-lora"
 _METADATA_KEY = "metadata_json"
@@ -72,16 +73,7 @@ def save_delta(delta: LoraDelta, path: str | os.PathLike[str]) -> Path:
     for name, (a, b) in delta.factors.items():
         arrays[f"{name}.A"] = a.astype(np.float32)
         arrays[f"{name}.B"] = b.astype(np.float32)
-    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            np.savez_compressed(stream, **arrays)
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    return target
+    return save_npz(target, arrays)
 
 
 def load_delta(path: str | os.PathLike[str]) -> LoraDelta:
