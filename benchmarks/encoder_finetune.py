@@ -83,6 +83,8 @@ from ranker.encoders import SentenceEncoder  # noqa: E402
 from ranker.evaluate import bootstrap_difference, pair_correctness  # noqa: E402
 from ranker.finetune import (  # noqa: E402
     FinetuneConfig,
+    add_config_arguments,
+    config_from_arguments,
     finetune_encoder,
     lower_states,
     training_contests,
@@ -120,14 +122,7 @@ def validate(args: argparse.Namespace) -> None:
     model = SentenceEncoder(device="cpu", lora=False)
     train, valid = validation_split(training_contests(contests))
     print(f"validation contests: {', '.join(str(c.contest) for c in valid)}")
-    config = FinetuneConfig(
-        rank=args.rank,
-        alpha=2.0 * args.rank,
-        learning_rate=args.learning_rate,
-        steps=args.steps,
-        minutes=args.minutes,
-        layers=tuple(int(x) for x in args.layers.split(",")),
-    )
+    config = config_from_arguments(args)
     first = min(config.layers)
     valid_states = lower_states(model.model, [t for c in valid for t in c.texts], first)
     valid_pairs = clear_pairs(valid)
@@ -198,11 +193,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("mode", choices=("validate", "heldout"))
     parser.add_argument("--data", type=Path, default=DATA)
-    parser.add_argument("--rank", type=int, default=8)
-    parser.add_argument("--learning-rate", type=float, default=5e-4)
-    parser.add_argument("--steps", type=int, default=1000)
-    parser.add_argument("--minutes", type=float, default=12.0)
-    parser.add_argument("--layers", default="3,4,5")
+    add_config_arguments(parser, FinetuneConfig(steps=1000, minutes=12.0))
     parser.add_argument("--every", type=int, default=300, help="validate every N steps")
     parser.add_argument("--save", type=Path, help="folder for the delta at each validation")
     parser.add_argument("--frozen-adapter", type=Path)

@@ -319,15 +319,10 @@ def training_contests(contests: Sequence[ContestVotes]) -> list[ContestVotes]:
     return [c for c in contests if str(c.contest) in trained]
 
 
-def main(argv: Sequence[str] | None = None) -> None:
-    from ranker.csvio import read_dataset
-    from ranker.encoders import SentenceEncoder
-
-    parser = argparse.ArgumentParser(prog="python -m ranker.finetune", description=__doc__)
-    parser.add_argument("data", help="NYCCC data directory")
-    parser.add_argument("--out", required=True, help="where to write the delta (.npz)")
-    defaults = FinetuneConfig()
-    parser.add_argument("--rank", type=int, default=defaults.rank)
+def add_config_arguments(parser: argparse.ArgumentParser, defaults: FinetuneConfig) -> None:
+    """The command-line options that set a ``FinetuneConfig`` (read back by
+    ``config_from_arguments``), with ``defaults``' values."""
+    parser.add_argument("--rank", type=int, default=defaults.rank, help="alpha is 2 × rank")
     parser.add_argument("--learning-rate", type=float, default=defaults.learning_rate)
     parser.add_argument("--minutes", type=float, default=defaults.minutes)
     parser.add_argument("--steps", type=int, default=defaults.steps)
@@ -335,14 +330,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "--layers", default=",".join(map(str, defaults.layers)), help="blocks to adapt (0-5)"
     )
-    parser.add_argument(
-        "--without-validation",
-        action="store_true",
-        help="train on the training contests less the validation split that chose the settings"
-        f" ({VALIDATION_FRACTION:.0%}, seed {VALIDATION_SEED}; what the shipped delta is)",
-    )
-    args = parser.parse_args(argv)
-    config = FinetuneConfig(
+
+
+def config_from_arguments(args: argparse.Namespace) -> FinetuneConfig:
+    """The ``FinetuneConfig`` the options of ``add_config_arguments`` ask for."""
+    return FinetuneConfig(
         rank=args.rank,
         alpha=2.0 * args.rank,
         learning_rate=args.learning_rate,
@@ -351,6 +343,24 @@ def main(argv: Sequence[str] | None = None) -> None:
         seed=args.seed,
         layers=tuple(int(x) for x in args.layers.split(",")),
     )
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    from ranker.csvio import read_dataset
+    from ranker.encoders import SentenceEncoder
+
+    parser = argparse.ArgumentParser(prog="python -m ranker.finetune", description=__doc__)
+    parser.add_argument("data", help="NYCCC data directory")
+    parser.add_argument("--out", required=True, help="where to write the delta (.npz)")
+    add_config_arguments(parser, FinetuneConfig())
+    parser.add_argument(
+        "--without-validation",
+        action="store_true",
+        help="train on the training contests less the validation split that chose the settings"
+        f" ({VALIDATION_FRACTION:.0%}, seed {VALIDATION_SEED}; what the shipped delta is)",
+    )
+    args = parser.parse_args(argv)
+    config = config_from_arguments(args)
     contests = training_contests(read_dataset(args.data))
     if args.without_validation:
         contests = validation_split(contests)[0]
