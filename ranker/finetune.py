@@ -357,7 +357,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         "--without-validation",
         action="store_true",
         help="train on the training contests less the validation split that chose the settings"
-        f" ({VALIDATION_FRACTION:.0%}, seed {VALIDATION_SEED}; what the shipped delta is)",
+        f" ({100 * VALIDATION_FRACTION:.0f}%%, seed {VALIDATION_SEED}; what the shipped delta is)",
     )
     args = parser.parse_args(argv)
     config = config_from_arguments(args)

@@ -163,3 +163,12 @@ def test_module_entry_point_exits_2_without_traceback(tmp_path):
     assert process.returncode == EXIT_BAD_INPUT
     assert "Traceback" not in process.stderr
     assert process.stderr.strip() == f"error: {source}: missing column(s) contest"
+
+
+def test_the_fine_tune_command_prints_its_help(capsys):
+    from ranker.finetune import main as finetune_main
+
+    with pytest.raises(SystemExit) as stopped:
+        finetune_main(["--help"])
+    assert stopped.value.code == 0
+    assert "--without-validation" in capsys.readouterr().out
