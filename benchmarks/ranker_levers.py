@@ -403,20 +403,27 @@ def representations(setting: Setting) -> None:
             texts = [t for c in votes for t in c.texts]
             base_measure = measure(base.score_features(features), pairs, decided)
             rows["base"].append([base_measure] * len(REPRESENTATION_SIZES))
+            seen = [history[: captions // CONTEST_SIZE] for captions in REPRESENTATION_SIZES]
+            learned = [
+                (
+                    [c.votes for c in part],
+                    featurize_contests(setting.encoder, [c.votes for c in part]),  # type: ignore[arg-type]
+                    np.concatenate([c.trait for c in part]),
+                )
+                for part in seen
+            ]
             for name, view in shapes.items():
-                curve = []
-                for captions in REPRESENTATION_SIZES:
-                    seen = history[: captions // CONTEST_SIZE]
-                    model = _residual_on(
-                        setting,
-                        [c.votes for c in seen],
-                        np.concatenate([c.trait for c in seen]),
-                        view,
-                        policy,
-                    )
-                    scores = model(owner, view(texts, features, trait), features)
-                    curve.append(measure(scores, pairs, decided))
-                rows[name].append(curve)
+                shown = view(texts, features, trait)
+                rows[name].append(
+                    [
+                        measure(
+                            _residual_on(setting, *part, view, policy)(owner, shown, features),
+                            pairs,
+                            decided,
+                        )
+                        for part in learned
+                    ]
+                )
         print(f"  {taste.name}")
         _print_curves(rows)
 
@@ -427,14 +434,15 @@ Scorer = Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
 def _residual_on(
     setting: Setting,
     contests: list[ContestVotes],
+    features: np.ndarray,
     trait: np.ndarray,
     view: Callable,
     policy: RefitPolicy,
 ) -> Scorer:
-    """The residual over ``view`` of the captions fitted on ``contests``, its number of PLS
-    directions and shrinkage chosen by 5-fold cross-validation over the contests (the best
-    agreement with their clear pairs); returns a scorer of (contest owner, view, features)."""
-    features = featurize_contests(setting.encoder, contests)  # type: ignore[arg-type]
+    """The residual over ``view`` of the captions fitted on ``contests`` (``features`` their
+    feature rows, ``trait`` which have the taste's trait), its number of PLS directions and
+    shrinkage chosen by 5-fold cross-validation over the contests (the best agreement with their
+    clear pairs); returns a scorer of (contest owner, view, features)."""
     ratings, owner = caption_ratings(contests)
     texts = [t for c in contests for t in c.texts]
     targets = centred(ratings, owner)
