@@ -211,7 +211,8 @@ def _judge(
     a candidate fitted on the others (when they leave enough to fit on) and compare with the
     current adapter; None when too little could be judged."""
     per_contest = np.bincount(pairs.contest, minlength=len(contests))
-    scores = current.score_features(features).astype(np.float64)
+    current_scores = current.score_features(features)
+    scores = current_scores.astype(np.float64)
     judged: list[int] = []
     for block in np.array_split(np.array(with_pairs), min(policy.folds, len(with_pairs))):
         held = set(block.tolist())
@@ -228,7 +229,6 @@ def _judge(
     judged_pairs = pairs.in_contests(judged)
     if len(judged) < policy.min_heldout_contests or len(judged_pairs) < policy.min_heldout_pairs:
         return None
-    current_scores = current.score_features(features)
     return _Judgement(
         judged,
         judged_pairs,
